@@ -1,0 +1,1 @@
+"""FitTrack composition root and infrastructure (PRODUCT.md §2)."""

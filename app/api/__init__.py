@@ -1,0 +1,10 @@
+"""The versioned JSON API (`/api/v1`) and health endpoints, assembled from one router per area."""
+
+from fastapi import APIRouter
+
+from app.api import activities, admin, auth, health, leaderboards, points, users
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+for module in (auth, users, points, activities, leaderboards, admin):
+    api_router.include_router(module.router, prefix="/api/v1")

@@ -1,0 +1,5 @@
+"""Stub: filled in by its owner."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,112 @@
+"""Application settings (pydantic-settings), read from the environment and an optional `.env` file.
+
+Every setting is documented in README.md ("Settings"). A bad value fails at start with a message naming the
+setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+
+class Env(StrEnum):
+    dev = "dev"
+    test = "test"
+    prod = "prod"
+
+
+class Settings(BaseSettings):
+    """All runtime configuration. Field names map to upper-case environment variables (`database_url` ← `DATABASE_URL`)."""
+
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
+
+    env: Env = Env.dev
+    database_url: str = Field(default=f"sqlite:///{VAR / 'fittrack.db'}")
+    redis_url: str | None = None
+    app_host: str = "127.0.0.1"
+    app_port: int = Field(default=8080, ge=1, le=65535)
+    storage_secret: str = "dev-only-storage-secret-change-me"
+
+    jwt_private_key_path: Path = VAR / "jwt_private.pem"
+    jwt_public_key_path: Path = VAR / "jwt_public.pem"
+    jwt_issuer: str = "fittrack"
+    jwt_audience: str = "fittrack-api"
+    jwt_access_ttl_seconds: int = Field(default=3600, gt=0)
+
+    terra_base_url: str = "https://access.tryterra.co/api/v2"
+    terra_dev_id: str | None = None
+    terra_api_key: str | None = None
+    terra_signing_secret: str = "dev-terra-signing-secret"
+    terra_signature_tolerance_seconds: int = Field(default=300, ge=0)
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+
+    huey_workers: int = Field(default=2, ge=1, le=32)
+    huey_embedded: bool = True
+    huey_sqlite_path: Path = VAR / "huey.db"
+
+    log_level: str = "INFO"
+    fitbit_data_dir: Path = ROOT.parent / "shared" / "data" / "fitbit" / "fitabase_4.12.16-5.12.16"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql", "oracle+oracledb:")):
+            raise ValueError("must start with sqlite:, postgresql(+psycopg):// or oracle+oracledb://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def demo_accounts_enabled(self) -> bool:
+        """Demo accounts and synthetic data are created in dev and test only, never in prod."""
+        return self.env != Env.prod
+
+
+class SettingsError(SystemExit):
+    """Raised at start when a setting is invalid; the message names every offending environment variable."""
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment; raise `SettingsError` naming the bad variables (e.g. `APP_PORT`)."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        raise SettingsError("FitTrack cannot start, invalid settings:\n" + "\n".join(lines)) from None
+    if settings.env == Env.prod and settings.storage_secret.startswith("dev-only"):
+        raise SettingsError("FitTrack cannot start, invalid settings:\n  STORAGE_SECRET: must be set in prod")
+    return settings
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once (tests call `get_settings.cache_clear()` after changing env)."""
+    return load_settings()

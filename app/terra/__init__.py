@@ -1,0 +1,1 @@
+"""Terra integration: webhook signatures (and, later, the REST client)."""

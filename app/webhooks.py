@@ -1,0 +1,5 @@
+"""Stub: Terra webhook route (owner: lead)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

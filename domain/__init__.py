@@ -1,0 +1,1 @@
+"""FitTrack's business: tables, enums, rules and services. No UI, no HTTP (PRODUCT.md §2)."""

@@ -1,0 +1,16 @@
+"""All SQLModel tables. Importing this package registers every table on `SQLModel.metadata`."""
+
+from domain.models.accounts import BrowserSession, Profile, User
+from domain.models.audit import AuditLog, LeaderboardArchive
+from domain.models.points import DailyPointTotal, LedgerAudit, PointTransaction, ReviewItem
+from domain.models.sweepstakes import Drawing, Prize, PrizeFulfillment, Sponsor, Ticket
+from domain.models.tracking import Activity, DailySummary, TrackerConnection, WebhookDelivery
+from sqlmodel import SQLModel
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Activity", "AuditLog", "BrowserSession", "DailyPointTotal", "DailySummary", "Drawing", "LeaderboardArchive",
+    "LedgerAudit", "PointTransaction", "Prize", "PrizeFulfillment", "Profile", "ReviewItem", "Sponsor", "Ticket",
+    "TrackerConnection", "User", "WebhookDelivery", "metadata",
+]
