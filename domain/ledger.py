@@ -170,7 +170,7 @@ def verify_invariants(session: Session, clock: Clock = utcnow) -> LedgerAudit:
                prev.label("prev_after"))
         .subquery()
     )
-    broken = session.exec(select(chain).where(chain.c.balance_before != chain.c.prev_after)).all()
+    broken = session.exec(select(*chain.c).where(chain.c.balance_before != chain.c.prev_after)).all()
     for row in broken[:100]:
         problems.append({"user_id": str(row.user_id), "check": "chain", "expected": row.prev_after,
                          "found": row.balance_before, "entry_seq": row.entry_seq})

@@ -1,0 +1,81 @@
+"""The admin review queue (PRODUCT.md §4, §7): held points (approve → credited through the ledger, or reject),
+lowered daily totals and plausibility flags (acknowledge). Every decision is written to the audit log."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from domain import ledger
+from domain.enums import ReviewKind, ReviewStatus, TransactionType
+from domain.errors import Conflict, NotFound
+from domain.ledger import Clock
+from domain.models import AuditLog, ReviewItem
+from domain.types import utcnow
+
+
+def list_review_items(session: Session, *, status: str | None = ReviewStatus.pending.value, kind: str | None = None,
+                      page: int = 1, limit: int = 20) -> tuple[list[ReviewItem], int]:
+    """Review items newest first, filtered by `status` and `kind`; returns (items of the page, total count)."""
+    query = select(ReviewItem)
+    if status:
+        query = query.where(ReviewItem.status == status)
+    if kind:
+        query = query.where(ReviewItem.kind == kind)
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    items = session.exec(query.order_by(ReviewItem.created_at.desc(), ReviewItem.id)
+                         .offset((page - 1) * limit).limit(limit)).all()
+    return list(items), int(total)
+
+
+def _pending(session: Session, item_id: uuid.UUID, kinds: set[ReviewKind]) -> ReviewItem:
+    item = session.get(ReviewItem, item_id, with_for_update=True, populate_existing=True)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist")
+    if item.kind not in {k.value for k in kinds}:
+        raise Conflict(f"review item {item_id} is a {item.kind} item")
+    if item.status != ReviewStatus.pending.value:
+        raise Conflict(f"review item {item_id} was already {item.status}")
+    return item
+
+
+def _decide(session: Session, item: ReviewItem, status: ReviewStatus, admin_id: uuid.UUID, clock: Clock,
+            ip_address: str | None) -> ReviewItem:
+    before = {"status": item.status, "amount": item.amount}
+    item.status, item.decided_by, item.decided_at = status.value, admin_id, clock()
+    item.updated_at = item.decided_at
+    session.add(item)
+    session.add(AuditLog(actor_id=admin_id, action=f"review.{status.value}", target_type="review_item",
+                         target_id=str(item.id), before_state=before,
+                         after_state={"status": item.status, "amount": item.amount}, ip_address=ip_address,
+                         created_at=item.decided_at))
+    session.flush()
+    return item
+
+
+def approve_hold(session: Session, item_id: uuid.UUID, admin_id: uuid.UUID, clock: Clock = utcnow,
+                 ip_address: str | None = None) -> ReviewItem:
+    """Credit held points: an `earn` entry (idempotency key `hold:{item_id}`) for the item's platform day.
+    Raises NotFound, or Conflict when the item is not a pending held-points item."""
+    item = _pending(session, item_id, {ReviewKind.held_points})
+    ledger.post(session, user_id=item.user_id, transaction_type=TransactionType.earn, amount=item.amount,
+                idempotency_key=f"hold:{item.id}", reference_type="review_item", reference_id=str(item.id),
+                description=f"Held points approved for {item.platform_day.isoformat()}",
+                platform_day=item.platform_day, clock=clock)
+    return _decide(session, item, ReviewStatus.approved, admin_id, clock, ip_address)
+
+
+def reject_hold(session: Session, item_id: uuid.UUID, admin_id: uuid.UUID, clock: Clock = utcnow,
+                ip_address: str | None = None) -> ReviewItem:
+    """Refuse held points: nothing is credited, and the amount stays accounted so recomputes don't re-hold it."""
+    item = _pending(session, item_id, {ReviewKind.held_points})
+    return _decide(session, item, ReviewStatus.rejected, admin_id, clock, ip_address)
+
+
+def acknowledge(session: Session, item_id: uuid.UUID, admin_id: uuid.UUID, clock: Clock = utcnow,
+                ip_address: str | None = None) -> ReviewItem:
+    """Close a lowered-total or plausibility flag after review (no points move)."""
+    item = _pending(session, item_id, {ReviewKind.lowered_total, ReviewKind.plausibility})
+    return _decide(session, item, ReviewStatus.acknowledged, admin_id, clock, ip_address)
