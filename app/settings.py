@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     huey_sqlite_path: Path = VAR / "huey.db"
 
     log_level: str = "INFO"
+    password_hash_fast: bool = False  # tests only: honoured when ENV=test (app/security/passwords.py)
     fitbit_data_dir: Path = ROOT.parent / "shared" / "data" / "fitbit" / "fitabase_4.12.16-5.12.16"
 
     @field_validator("database_url")

@@ -1,5 +1,52 @@
-"""Stub: filled in by its owner."""
+"""`POST /api/v1/auth/login`: email + password → RS256 access token (PRODUCT.md §3).
 
-from fastapi import APIRouter
+Throttled by `app.security.ratelimit` (5/min per account, 20/min per IP, lockout after 5 failures in 15 min) →
+429 problem with `Retry-After`. Wrong email or password → 401 problem "Email or password is incorrect" (the same for
+unknown emails); pending / suspended / banned accounts get their own message only after the password matched.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from app.db import read_session
+from app.security.jwt import issue_access_token
+from app.security.passwords import verify_password
+from app.security.ratelimit import check_login_allowed, record_login_failure
+from app.settings import get_settings
+from domain.accounts import authenticate
+from domain.errors import AuthenticationFailed
+from domain.types import utcnow
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=254, examples=["member@demo.fittrack.test"])
+    password: str = Field(min_length=1, max_length=1024, examples=["demo-member-pass"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+@router.post(
+    "/login", response_model=TokenResponse, summary="Sign in and get an access token",
+    responses={401: {"description": "Wrong credentials or account not usable (problem details)"},
+               429: {"description": "Too many attempts (problem details, Retry-After)"}},
+)
+def login(body: LoginRequest, request: Request) -> TokenResponse:
+    """Runs in a worker thread (Argon2id verification takes ~0.1 s)."""
+    check_login_allowed(body.email, request.client.host if request.client else None)
+    with read_session() as session:
+        try:
+            user = authenticate(session, body.email, body.password, verify_password, utcnow)
+        except AuthenticationFailed as exc:
+            if exc.extra.get("reason") == "credentials":
+                record_login_failure(body.email)
+            raise
+    token, expires_in = issue_access_token(user.id, user.role, get_settings())
+    return TokenResponse(access_token=token, expires_in=expires_in)

@@ -1,0 +1,37 @@
+"""Pagination for list endpoints: `?page=1&limit=20` → `{"items": [...], "pagination": {"page", "limit", "total",
+"pages"}}` (issue 2 API conventions). `page` ≥ 1 (default 1); `limit` 1..100 (default 20)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Query
+
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class PageParams:
+    """Validated page request; use as a dependency: `params: PageParams = Depends()`."""
+
+    page: int = Query(1, ge=1, description="Page number, starting at 1")
+    limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Items per page (1..100)")
+
+    @property
+    def offset(self) -> int:
+        """Rows to skip before this page."""
+        return (self.page - 1) * self.limit
+
+
+def page_response(items: Sequence[Any], total: int, params: PageParams) -> dict[str, Any]:
+    """The standard list envelope; `pages` = ceil(total / limit) (0 when there are no items)."""
+    return {
+        "items": list(items),
+        "pagination": {
+            "page": params.page, "limit": params.limit, "total": total,
+            "pages": math.ceil(total / params.limit) if total else 0,
+        },
+    }

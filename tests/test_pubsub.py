@@ -1,0 +1,92 @@
+"""Publish/subscribe port: in-process (thread → event loop) and real Redis (db 1)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+
+from app.pubsub import CHANNEL_PREFIX, InProcessPubSub, RedisPubSub, get_pubsub
+from app.settings import get_settings
+
+REDIS_URL = "redis://127.0.0.1:6379/1"
+
+
+async def _wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def _publish_from_thread(pubsub, topic: str, payload: dict) -> None:  # type: ignore[no-untyped-def]
+    thread = threading.Thread(target=pubsub.publish, args=(topic, payload))
+    thread.start()
+    thread.join()
+
+
+async def test_in_process_publish_from_a_thread_reaches_async_listeners() -> None:
+    pubsub = InProcessPubSub()
+    first, second, other = pubsub.listen("points"), pubsub.listen("points"), pubsub.listen("other")
+    waits = [asyncio.ensure_future(gen.__anext__()) for gen in (first, second, other)]
+    await _wait_for(lambda: pubsub.listener_count("points") == 2 and pubsub.listener_count("other") == 1)
+
+    _publish_from_thread(pubsub, "points", {"user_id": "u1", "tier": "F-30-39-INT", "points": 42})
+    got = await asyncio.wait_for(asyncio.gather(waits[0], waits[1]), timeout=2)
+    assert got == [{"user_id": "u1", "tier": "F-30-39-INT", "points": 42}] * 2
+    assert not waits[2].done()  # another topic hears nothing
+
+    waits[2].cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waits[2]
+    for gen in (first, second, other):
+        await gen.aclose()
+    assert pubsub.listener_count("points") == 0
+
+
+async def test_in_process_messages_arrive_in_order() -> None:
+    pubsub = InProcessPubSub()
+    received: list[int] = []
+
+    async def consume() -> None:
+        async for message in pubsub.listen("seq"):
+            received.append(message["n"])
+            if len(received) == 20:
+                return
+
+    task = asyncio.ensure_future(consume())
+    await _wait_for(lambda: pubsub.listener_count("seq") == 1)
+    thread = threading.Thread(target=lambda: [pubsub.publish("seq", {"n": n}) for n in range(20)])
+    thread.start()
+    thread.join()
+    await asyncio.wait_for(task, timeout=2)
+    assert received == list(range(20))
+
+
+async def test_redis_publish_from_a_thread_reaches_async_listener() -> None:
+    pubsub = RedisPubSub(REDIS_URL)
+    topic = f"test-{uuid.uuid4().hex}"
+    channel = CHANNEL_PREFIX + topic
+    probe = redis.Redis.from_url(REDIS_URL)
+    listener = pubsub.listen(topic)
+    wait = asyncio.ensure_future(listener.__anext__())
+    await _wait_for(lambda: dict(probe.pubsub_numsub(channel)).get(channel.encode(), 0) == 1)
+
+    _publish_from_thread(pubsub, topic, {"user_id": "u2", "points": 7})
+    assert await asyncio.wait_for(wait, timeout=5) == {"user_id": "u2", "points": 7}
+    await listener.aclose()
+    await _wait_for(lambda: dict(probe.pubsub_numsub(channel)).get(channel.encode(), 0) == 0)
+    probe.close()
+
+
+def test_get_pubsub_follows_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(get_pubsub(), InProcessPubSub)
+    assert get_pubsub() is get_pubsub()
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    get_settings.cache_clear()
+    assert isinstance(get_pubsub(), RedisPubSub)
