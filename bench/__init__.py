@@ -1,0 +1,1 @@
+"""Benchmarks (issue 2 §16); results are written under bench-results/."""

@@ -1,0 +1,142 @@
+"""Archived final standings (PRODUCT.md §5: "At a period's end the final standings are archived and can be
+browsed"): which periods are archived, idempotence (also under concurrent archivers), browsing, the hourly task."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from app.db import read_session, write_session
+from domain.calendar import platform_day
+from domain.enums import Period
+from domain.errors import InvalidInput, NotFound
+from domain.leaderboards import archive_ended_periods, get_archive, list_archives
+from domain.types import utcnow
+from tests.leaderboard_support import ARCHIVES, OTHER_TIER, TIER, at, earn, make_member
+
+TODAY = date(2016, 4, 20)  # a Wednesday
+
+
+def seed(engine: Engine) -> dict[str, object]:
+    with write_session(engine) as s:
+        a = make_member(s, "Jane Doe", open_opt_in=True)
+        b = make_member(s, "Bo Hidden", privacy="hidden")
+        c = make_member(s, "Old Timer", tier=OTHER_TIER)
+        earn(s, a, date(2016, 4, 12), 100, at(1))  # Tue of the week 04-11..04-17 (ended)
+        earn(s, b, date(2016, 4, 12), 150, at(2))
+        earn(s, a, date(2016, 4, 18), 40, at(3))  # Mon of the running week
+        earn(s, b, TODAY, 10, at(4))  # today: nothing of it is archived yet
+        earn(s, c, date(2016, 2, 1), 20, at(5))  # February: only the month is within the look-back
+        earn(s, c, date(2016, 1, 15), 20, at(6))  # January: out of every look-back window
+    return {"a": a, "b": b, "c": c}
+
+
+EXPECTED = {
+    (TIER, "daily", date(2016, 4, 12)), ("OPEN", "daily", date(2016, 4, 12)),
+    (TIER, "daily", date(2016, 4, 18)), ("OPEN", "daily", date(2016, 4, 18)),
+    (TIER, "weekly", date(2016, 4, 11)), ("OPEN", "weekly", date(2016, 4, 11)),
+    (OTHER_TIER, "monthly", date(2016, 2, 1)),
+}
+
+
+def archived(engine: Engine) -> set[tuple[str, str, date]]:
+    with read_session(engine) as s:
+        rows = s.execute(sa.select(ARCHIVES.c.tier_code, ARCHIVES.c.period, ARCHIVES.c.period_start)).all()
+    return {tuple(r) for r in rows}  # type: ignore[misc]
+
+
+def test_archives_ended_periods_once(engine: Engine) -> None:
+    ids = seed(engine)
+    with write_session(engine) as s:
+        assert archive_ended_periods(s, TODAY, utcnow) == len(EXPECTED)
+    assert archived(engine) == EXPECTED
+    with write_session(engine) as s:
+        assert archive_ended_periods(s, TODAY, utcnow) == 0  # idempotent
+    assert archived(engine) == EXPECTED
+    with write_session(engine) as s:  # the next day, Wednesday's daily boards have ended too
+        assert archive_ended_periods(s, TODAY + timedelta(days=1), utcnow) == 1
+    assert (TIER, "daily", TODAY) in archived(engine)
+    with read_session(engine) as s:
+        week = get_archive(s, TIER, Period.weekly, date(2016, 4, 11))
+    assert (week.summary.period_start, week.summary.period_end) == (date(2016, 4, 11), date(2016, 4, 17))
+    assert week.standings == [
+        {"rank": 1, "user_id": str(ids["b"]), "display_name": "Hidden member", "points": 150, "active_days": 1,
+         "hidden": True},
+        {"rank": 2, "user_id": str(ids["a"]), "display_name": "Jane Doe", "points": 100, "active_days": 1,
+         "hidden": False},
+    ]
+
+
+def test_concurrent_archivers_write_each_archive_once(engine: Engine) -> None:
+    seed(engine)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with write_session(engine) as s:
+                results.append(archive_ended_periods(s, TODAY, utcnow))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sum(results) == len(EXPECTED)
+    assert archived(engine) == EXPECTED
+
+
+def test_archive_keeps_the_top_100(engine: Engine) -> None:
+    with write_session(engine) as s:
+        for i in range(120):
+            m = make_member(s, f"Member {i}")
+            earn(s, m, date(2016, 4, 19), 500 - i, at(i))
+        archive_ended_periods(s, TODAY, utcnow)
+    with read_session(engine) as s:
+        day = get_archive(s, TIER, Period.daily, date(2016, 4, 19))
+    assert [r["rank"] for r in day.standings] == list(range(1, 101))
+    assert day.standings[0]["points"] == 500 and day.summary.entries == 100
+
+
+def test_browse_archives(engine: Engine) -> None:
+    seed(engine)
+    with write_session(engine) as s:
+        archive_ended_periods(s, TODAY, utcnow)
+    with read_session(engine) as s:
+        everything = list_archives(s, page=1, limit=100)
+        assert everything.total == len(EXPECTED) and everything.pages == 1
+        starts = [a.period_start for a in everything.items]
+        assert starts == sorted(starts, reverse=True)  # newest first
+        tier_daily = list_archives(s, TIER, Period.daily)
+        assert [a.period_start for a in tier_daily.items] == [date(2016, 4, 18), date(2016, 4, 12)]
+        page2 = list_archives(s, None, None, page=2, limit=3)
+        assert page2.total == 7 and page2.pages == 3 and len(page2.items) == 3
+        assert list_archives(s, "F-60+-ADV").total == 0
+        with pytest.raises(NotFound):
+            get_archive(s, TIER, Period.weekly, date(2016, 4, 18))
+        with pytest.raises(InvalidInput):
+            list_archives(s, "NOPE")
+        with pytest.raises(InvalidInput):
+            list_archives(s, TIER, Period.alltime)
+        with pytest.raises(InvalidInput):
+            list_archives(s, page=0)
+
+
+def test_hourly_task_archives_yesterday() -> None:
+    from app.db import get_engine
+    from tasks.leaderboards import archive_now, rebuild_now
+
+    yesterday = platform_day(utcnow()) - timedelta(days=1)
+    with write_session() as s:
+        m = make_member(s, "Task Member")
+        earn(s, m, yesterday, 30, utcnow())
+    assert archive_now() >= 1
+    assert (TIER, "daily", yesterday) in archived(get_engine())
+    assert archive_now() == 0
+    assert rebuild_now() == 0  # no Redis configured: no-op
