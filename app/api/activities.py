@@ -1,5 +1,49 @@
-"""Stub: filled in by its owner."""
+"""Activity history of the signed-in member: `GET /api/v1/activities` (daily rows, paginated, date filters) and
+`GET /api/v1/activities/summary` (issue 2 deliverable 13). Dates are platform days (`YYYY-MM-DD`, inclusive)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlmodel import Session
+
+from app.api.deps import current_user, get_session
+from app.api.pagination import PageParams, page_response
+from domain import member_stats
+from domain.models import User
+
+router = APIRouter(prefix="/activities", tags=["activities"])
+
+_START = Query(None, description="First platform day, inclusive (YYYY-MM-DD)")
+_END = Query(None, description="Last platform day, inclusive (YYYY-MM-DD)")
+
+
+def day_json(row: member_stats.DayRow) -> dict[str, Any]:
+    """One day: steps, active minutes (moderate + vigorous), light minutes, calories (kcal), distance (km), points
+    credited that day, number of workout sessions, and whether the data was entered manually (earns nothing)."""
+    data = asdict(row)
+    data["date"] = data.pop("day").isoformat()
+    return data
+
+
+@router.get("")
+def list_activities(start: date | None = _START, end: date | None = _END, params: PageParams = Depends(),
+                    user: User = Depends(current_user), session: Session = Depends(get_session)) -> dict[str, Any]:
+    """Daily activity rows, newest first, paginated. 400 problem when `start` is after `end`."""
+    rows, total = member_stats.activities(session, user.id, start=start, end=end, page=params.page,
+                                          limit=params.limit)
+    return page_response([day_json(row) for row in rows], total, params)
+
+
+@router.get("/summary")
+def get_summary(start: date | None = _START, end: date | None = _END, user: User = Depends(current_user),
+                session: Session = Depends(get_session)) -> dict[str, Any]:
+    """Totals and per-day averages over the range (see `domain.member_stats.ActivitySummary`)."""
+    summary = member_stats.activity_summary(session, user.id, start, end)
+    data = asdict(summary)
+    data["start"] = summary.start.isoformat() if summary.start else None
+    data["end"] = summary.end.isoformat() if summary.end else None
+    return data

@@ -1,0 +1,117 @@
+"""The shared page layout: `with frame("Leaderboard", user): ...` (after NiceGUI's examples/modularization).
+
+Header: the FitTrack brand, the member's point balance (live: it updates when their points land), sign-out.
+Left drawer: navigation (Dashboard, Leaderboard, Activity; Admin → Review for admins); on screens narrower than
+1024 px it is hidden and opened with the menu button. The content column below is where the page goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import background_tasks, ui
+
+from app import realtime
+from app.web_auth import sign_out
+from components import theme
+from components.db_calls import read
+from domain import member_stats
+from domain.enums import Role
+from domain.models import User
+
+NAVIGATION = [("Dashboard", "/", "space_dashboard"), ("Leaderboard", "/leaderboard", "leaderboard"),
+              ("Activity", "/activity", "directions_walk")]
+ADMIN_NAVIGATION = [("Review queue", "/admin/review", "fact_check")]
+DRAWER_BREAKPOINT = 1024
+
+
+def _current_path() -> str:
+    try:
+        return ui.context.client.request.url.path
+    except (AttributeError, RuntimeError):
+        return ""
+
+
+def _nav_item(label: str, target: str, icon: str, active: bool) -> None:
+    with ui.item().props(f'clickable href="{target}"').classes("ft-active" if active else ""):
+        with ui.item_section().props("avatar").classes("min-w-0 pr-3"):
+            ui.icon(icon, size="sm")
+        with ui.item_section():
+            ui.label(label)
+
+
+async def _sign_out() -> None:
+    sign_out()
+    ui.navigate.to("/login")
+
+
+@contextmanager
+def frame(title: str, user: User) -> Iterator[ui.column]:
+    """Build header, drawer and content column for a member page; yields the content column.
+
+    `user` is the signed-in member (`app.web_auth.current_user()`). The balance shown is the cached ledger balance;
+    it is re-read whenever a "points landed" batch names this member.
+    """
+    theme.apply()
+    ui.page_title(f"{title} · FitTrack")
+    path = _current_path()
+    is_admin = user.role == Role.admin.value
+
+    # value=False + show-if-above: Quasar opens it on wide screens by itself (no JS round trip on connect)
+    drawer = ui.left_drawer(value=False, bordered=True) \
+        .props(f"show-if-above width=240 breakpoint={DRAWER_BREAKPOINT}").classes("bg-white p-0 pt-3")
+    with ui.header().classes("items-center gap-1 px-3 py-2 bg-primary text-white shadow-sm"):
+        ui.button(icon="menu", on_click=drawer.toggle) \
+            .props('flat round dense color=white aria-label="Menu"').classes("lg:hidden")
+        with ui.link(target="/").classes("flex items-center gap-2 text-white no-underline px-1"):
+            ui.icon("bolt", size="sm").classes("bg-white/20 rounded-lg p-1")
+            ui.label("FitTrack").classes("text-lg font-bold tracking-tight")
+        ui.space()
+        with ui.row(wrap=False).classes("items-center gap-1 bg-white/15 rounded-full pl-2 pr-3 py-1") \
+                .tooltip("Your point balance"):
+            ui.icon("stars", size="xs")
+            balance = ui.label(f"{user.point_balance:,}").classes("font-semibold ft-num").mark("balance")
+            ui.label("pts").classes("text-xs opacity-80")
+        ui.button(icon="logout", on_click=_sign_out) \
+            .props('flat round dense color=white aria-label="Sign out"').tooltip("Sign out")
+
+    with drawer, ui.column().classes("w-full h-full gap-0 no-wrap"):
+        with ui.row(wrap=False).classes("items-center gap-3 px-4 pb-3"):
+            with ui.avatar(color="primary", text_color="white", size="md").classes("font-semibold"):
+                initial = ui.label("")
+            with ui.column().classes("gap-0 min-w-0"):
+                name = ui.label("").classes("font-semibold text-slate-900 truncate")
+                tier = ui.label("").classes("text-xs text-slate-500")
+        ui.separator()
+        with ui.list().classes("ft-nav w-full pt-2"):
+            for label, target, icon in NAVIGATION:
+                _nav_item(label, target, icon, path == target)
+            if is_admin:
+                ui.item_label("Admin").props("header").classes("text-xs uppercase tracking-wide pt-4")
+                for label, target, icon in ADMIN_NAVIGATION:
+                    _nav_item(label, target, icon, path.startswith(target))
+        ui.space()
+        with ui.list().classes("ft-nav w-full pb-3"), ui.item(on_click=_sign_out):
+            with ui.item_section().props("avatar").classes("min-w-0 pr-3"):
+                ui.icon("logout", size="sm")
+            with ui.item_section():
+                ui.label("Sign out")
+
+    async def load_header() -> None:
+        header = await read(member_stats.member_header, user.id)
+        name.set_text(header.display_name)
+        initial.set_text(header.display_name[:1].upper())
+        tier.set_text(f"Tier {header.tier_code}" if header.tier_code else "OPEN tier")
+        balance.set_text(f"{header.balance:,}")
+
+    async def refresh_balance(_: realtime.PointsLanded) -> None:
+        header = await read(member_stats.member_header, user.id)
+        balance.set_text(f"{header.balance:,}")
+
+    background_tasks.create(load_header(), name="frame-header")
+    realtime.on_points_landed(refresh_balance, when=lambda batch: batch.touches_user(user.id))
+
+    with ui.column().classes("w-full max-w-6xl mx-auto px-3 py-4 sm:px-6 sm:py-6 gap-4") as content:
+        ui.label(title).classes("text-2xl font-bold text-slate-900 tracking-tight")
+        yield content

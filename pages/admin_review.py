@@ -1,0 +1,201 @@
+"""`/admin/review` — the admin review queue (PRODUCT.md §4 "Source trust", §7): held points (approve → credited
+through the ledger, or reject), lowered daily totals and plausibility flags (acknowledge), each with its evidence.
+
+Admins only: the page guard refuses other roles on `/admin*`, and every event handler starts with
+`require_admin_event()` (UI events bypass HTTP middleware). Approvals publish a "points" event so open leaderboards
+and the member's pages update live.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from nicegui import background_tasks, run, ui
+
+from app.web_auth import current_user, require_admin_event
+from components.db_calls import read, write
+from components.frame import frame
+from components.notice import notice
+from domain import member_stats, review
+from domain.enums import ReviewKind, ReviewStatus, Role
+from domain.errors import DomainError
+from domain.ingest import PointsChange
+from domain.models import ReviewItem
+from tasks.webhooks import publish_points_changes
+
+PAGE_SIZE = 20
+KINDS = {ReviewKind.held_points.value: "Held points", ReviewKind.lowered_total.value: "Lowered totals",
+         ReviewKind.plausibility.value: "Plausibility flags"}
+STATUSES = {ReviewStatus.pending.value: "Pending", ReviewStatus.approved.value: "Approved",
+            ReviewStatus.rejected.value: "Rejected", ReviewStatus.acknowledged.value: "Acknowledged", "": "All"}
+STATUS_COLORS = {"pending": "warning", "approved": "positive", "rejected": "negative", "acknowledged": "info"}
+
+
+def _load_queue(session, *, kind: str, status: str, page: int):  # type: ignore[no-untyped-def]
+    items, total = review.list_review_items(session, status=status or None, kind=kind, page=page, limit=PAGE_SIZE)
+    labels = member_stats.member_labels(session, [item.user_id for item in items])
+    return items, total, labels
+
+
+async def _confirm(title: str, text: str, action: str, color: str) -> bool:
+    with ui.dialog() as dialog, ui.card().classes("ft-card p-5 gap-3 max-w-sm"):
+        ui.label(title).classes("text-lg font-semibold")
+        ui.label(text).classes("text-sm text-slate-600")
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat no-caps")
+            ui.button(action, color=color, on_click=lambda: dialog.submit(True)).props("unelevated no-caps") \
+                .mark("confirm")
+    result = await dialog
+    dialog.delete()
+    return bool(result)
+
+
+class review_card(ui.card):  # noqa: N801
+    """One review item; its status badge and buttons update in place after a decision."""
+
+    def __init__(self, item: ReviewItem, member: str) -> None:
+        super().__init__()
+        name, _, email = member.partition(" <")
+        self.item = item
+        self.props("flat").classes("ft-card w-full p-4 gap-2")
+        with self:
+            with ui.row(wrap=False).classes("w-full items-start gap-3"):
+                with ui.column().classes("gap-0 min-w-0 grow"):
+                    ui.label(name).classes("font-semibold text-slate-900 truncate max-w-full")
+                    ui.label(email.rstrip(">")).classes("text-xs text-slate-500 truncate max-w-full")
+                with ui.column().classes("gap-1 items-end shrink-0"):
+                    self.status = ui.badge(item.status.capitalize(), color=STATUS_COLORS.get(item.status, "grey"))
+                    if item.amount:
+                        ui.label(f"{item.amount:+,} pts").classes("font-semibold ft-num text-primary")
+            with ui.row().classes("items-center gap-2"):
+                ui.badge(KINDS.get(item.kind, item.kind), color="secondary").props("outline")
+                ui.label(item.platform_day.strftime("%a %b %-d, %Y")).classes("text-sm text-slate-500")
+            ui.label(item.reason).classes("text-sm text-slate-700")
+            with ui.expansion("Evidence", icon="data_object").classes("w-full text-sm bg-slate-50 rounded-lg") \
+                    .props("dense"):
+                ui.code(json.dumps(item.evidence or {}, indent=2, sort_keys=True, default=str), language="json") \
+                    .classes("w-full text-xs")
+            with ui.row().classes("gap-2") as self.actions:
+                if item.kind == ReviewKind.held_points.value:
+                    ui.button("Approve", icon="check", color="positive", on_click=self.approve) \
+                        .props("unelevated no-caps dense").classes("px-3").mark("approve")
+                    ui.button("Reject", icon="close", color="negative", on_click=self.reject) \
+                        .props("outline no-caps dense").classes("px-3").mark("reject")
+                else:
+                    ui.button("Acknowledge", icon="done_all", color="primary", on_click=self.acknowledge) \
+                        .props("outline no-caps dense").classes("px-3").mark("acknowledge")
+            self.actions.visible = item.status == ReviewStatus.pending.value
+
+    def _decided(self, item: ReviewItem) -> None:
+        self.item = item
+        self.status.set_text(item.status.capitalize())
+        self.status.props(f"color={STATUS_COLORS.get(item.status, 'grey')}")
+        self.actions.visible = False
+
+    async def _decide(self, decision, title: str, text: str, action: str, color: str, done: str) -> None:  # type: ignore[no-untyped-def]
+        require_admin_event()
+        if not await _confirm(title, text, action, color):
+            return
+        admin = require_admin_event()
+        try:
+            item = await write(decision, self.item.id, admin.id)
+        except DomainError as exc:
+            ui.notify(exc.detail, type="negative")
+            return
+        self._decided(item)
+        ui.notify(done, type="positive")
+        if item.status == ReviewStatus.approved.value:
+            change = PointsChange(user_id=item.user_id, platform_day=item.platform_day, credited=item.amount, held=0)
+            await run.io_bound(publish_points_changes, [change])
+
+    async def approve(self) -> None:
+        await self._decide(review.approve_hold, "Approve held points?",
+                           f"{self.item.amount:,} points will be credited for {self.item.platform_day.isoformat()}.",
+                           "Approve", "positive", f"Approved: {self.item.amount:,} points credited")
+
+    async def reject(self) -> None:
+        await self._decide(review.reject_hold, "Reject held points?",
+                           "Nothing will be credited for this hold.", "Reject", "negative", "Rejected")
+
+    async def acknowledge(self) -> None:
+        await self._decide(review.acknowledge, "Acknowledge this flag?",
+                           "The flag will be closed; no points move.", "Acknowledge", "primary", "Acknowledged")
+
+
+class review_queue:  # noqa: N801
+    def __init__(self) -> None:
+        self.kind = ReviewKind.held_points.value
+        self.status = ReviewStatus.pending.value
+        self.page = 1
+        with ui.card().props("flat").classes("ft-card w-full p-0 gap-0"):
+            tabs = ui.tabs(value=self.kind, on_change=self._kind_changed)  # type: ignore[arg-type]  # tab name
+            with tabs.props("dense align=left no-caps active-color=primary indicator-color=primary") \
+                    .classes("w-full text-slate-600 border-b border-slate-200"):
+                for kind, label in KINDS.items():
+                    ui.tab(kind, label=label)
+            with ui.row().classes("w-full items-center gap-3 px-3 py-2"):
+                ui.select(STATUSES, value=self.status, label="Status", on_change=self._status_changed) \
+                    .props("dense outlined options-dense").classes("w-40")
+                ui.space()
+                self.count = ui.label().classes("text-sm text-slate-500")
+        self.spinner = ui.spinner(size="lg").classes("self-center")
+        self.error = notice("error_outline", kind="error")
+        self.error.visible = False
+        self.empty = notice("task_alt", "Nothing to review", "The queue is clear for this filter.")
+        self.empty.visible = False
+        self.list = ui.column().classes("w-full gap-3")
+        self.pager = ui.pagination(1, 1, direction_links=True, value=1, on_change=self._page_changed) \
+            .props("max-pages=7 boundary-numbers color=grey-8 active-color=primary").classes("self-center")
+        self.pager.visible = False
+
+    async def _kind_changed(self, event) -> None:  # type: ignore[no-untyped-def]
+        require_admin_event()
+        self.kind, self.page = event.value, 1
+        await self.load()
+
+    async def _status_changed(self, event) -> None:  # type: ignore[no-untyped-def]
+        require_admin_event()
+        self.status, self.page = event.value, 1
+        await self.load()
+
+    async def _page_changed(self, event) -> None:  # type: ignore[no-untyped-def]
+        require_admin_event()
+        if event.value != self.page:
+            self.page = event.value
+            await self.load()
+
+    async def load(self) -> None:
+        self.spinner.visible = True
+        try:
+            items, total, labels = await read(_load_queue, kind=self.kind, status=self.status, page=self.page)
+        except DomainError as exc:
+            self.error.show("Could not load the review queue", exc.detail)
+            return
+        finally:
+            self.spinner.visible = False
+        self.error.visible = False
+        self.count.set_text(f"{total:,} item{'s' if total != 1 else ''}")
+        self.empty.visible = total == 0
+        self.list.clear()
+        with self.list:
+            for item in items:
+                review_card(item, labels.get(item.user_id, str(item.user_id)))
+        pages = max(math.ceil(total / PAGE_SIZE), 1)
+        self.pager.max = pages
+        self.pager.visible = pages > 1
+
+
+@ui.page("/admin/review")
+async def admin_review_page() -> None:
+    user = current_user()
+    if user is None:
+        ui.navigate.to("/login")
+        return
+    with frame("Review queue", user):
+        if user.role != Role.admin.value:  # the page guard refuses first; never render admin data regardless
+            notice("block", "Administrators only", "This page is for administrators.", kind="error")
+            return
+        queue = review_queue()
+    background_tasks.create(queue.load(), name="review-load")
+

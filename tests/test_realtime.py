@@ -1,0 +1,127 @@
+"""Live push (issue 2 deliverable 11): a "points" message on the publish/subscribe port reaches open pages within a
+second and updates them in place; bursts are coalesced."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from nicegui.testing import User as SimulatedUser
+
+from app import realtime
+from app.pubsub import get_pubsub
+from domain.calendar import platform_day
+from domain.types import utcnow
+from tasks.webhooks import publish_points_changes
+from tests.member_support import email_of, fast_passwords, member, send_daily, sign_in
+
+
+@pytest.fixture
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast_passwords(monkeypatch)
+
+
+async def _until(predicate, timeout: float = 2.0) -> float:  # type: ignore[no-untyped-def]
+    """Wait until `predicate()` holds; return the seconds it took (fails after `timeout`)."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.01)
+    return time.monotonic() - start
+
+
+async def _listener_ready() -> None:
+    pubsub = get_pubsub()
+    await _until(lambda: pubsub.listener_count(realtime.TOPIC) > 0)  # type: ignore[attr-defined]
+
+
+async def test_open_leaderboard_updates_in_place(fast_hashing: None, user: SimulatedUser) -> None:
+    today = platform_day(utcnow())
+    me = member(display_name="Me Myself", biological_sex="M", fitness_level="INT")
+    rival = member(display_name="Rival Runner", biological_sex="M", fitness_level="INT")
+    send_daily(me.terra_user_id, today, steps=6_000)
+
+    await sign_in(user, email_of(me.user_id))
+    await user.open("/leaderboard?period=daily")
+    await user.should_see("#1")
+    board = user.find(marker="board").elements.pop()
+    await _until(lambda: len(board.rows) == 2)
+    assert [row["member"] for row in board.rows] == ["Me Myself", "Rival Runner"]
+    await _listener_ready()
+
+    outcome = send_daily(rival.terra_user_id, today, steps=12_000)  # what the webhook task commits ...
+    publish_points_changes(outcome.points_changes)  # ... and publishes afterwards
+    elapsed = await _until(lambda: board.rows[0]["member"] == "Rival Runner")
+    assert elapsed < 1.0
+    assert board.rows[0]["points"] > board.rows[1]["points"]
+    assert board.rows[0]["flash"] is True  # the changed row is highlighted once
+    assert user.find(marker="board").elements == {board}  # the same table element: updated, not rebuilt
+    await user.should_see("#2")
+
+
+async def test_points_for_another_board_do_not_reload(fast_hashing: None, user: SimulatedUser) -> None:
+    today = platform_day(utcnow())
+    me = member(display_name="Me Myself", biological_sex="F", fitness_level="BEG")
+    other = member(display_name="Other Tier", biological_sex="M", fitness_level="ADV")
+    send_daily(me.terra_user_id, today, steps=6_000)
+
+    await sign_in(user, email_of(me.user_id))
+    await user.open("/leaderboard?period=daily")
+    await user.should_see("#1")
+    updated = user.find(marker="updated").elements.pop()
+    await _until(lambda: "updated" in updated.text)
+    before = updated.text
+    await _listener_ready()
+    await asyncio.sleep(1.1)  # the "updated" clock has second resolution
+
+    publish_points_changes(send_daily(other.terra_user_id, today, steps=9_000).points_changes)
+    await asyncio.sleep(0.6)
+    assert updated.text == before
+
+
+async def test_header_balance_updates_live(fast_hashing: None, user: SimulatedUser) -> None:
+    today = platform_day(utcnow())
+    me = member(display_name="Me Myself")
+    await sign_in(user, email_of(me.user_id))
+    await user.open("/")
+    balance = user.find(marker="balance").elements.pop()
+    assert balance.text == "0"
+    await _listener_ready()
+
+    publish_points_changes(send_daily(me.terra_user_id, today, steps=8_000).points_changes)
+    await _until(lambda: balance.text != "0", timeout=1.0)
+    await user.should_see("8,000")  # steps today on the dashboard, refreshed in place too
+
+
+async def test_a_burst_is_coalesced_into_few_batches(user: SimulatedUser) -> None:
+    await user.open("/login")  # any page: starts the app, its listener and NiceGUI's loop
+    await _listener_ready()
+    feed = realtime.feed()
+    batches: list[realtime.PointsLanded] = []
+    feed.landed.subscribe(batches.append)
+    pubsub = get_pubsub()
+    for i in range(1_000):
+        pubsub.publish("points", {"user_id": f"user-{i}", "boards": ["OPEN", "F-30-39-INT"],
+                                  "platform_day": "2016-04-12", "point_balance": i, "points_earned": i})
+        if i % 50 == 0:
+            await asyncio.sleep(0.05)  # a burst spread over about one second
+    await _until(lambda: sum(batch.messages for batch in batches) == 1_000)
+    assert len(batches) <= 8  # at most one batch per 250 ms (plus the leading one)
+    assert set().union(*(batch.user_ids for batch in batches)) == {f"user-{i}" for i in range(1_000)}
+    assert all(batch.touches_board("OPEN") for batch in batches)
+
+
+def test_batch_relevance() -> None:
+    from datetime import date
+
+    batch = realtime.PointsLanded.from_messages([
+        {"user_id": "a", "boards": ["OPEN"], "platform_day": "2016-04-12"},
+        {"user_id": "b", "boards": ["M-30-39-INT"], "platform_day": "not-a-date"},
+    ])
+    assert batch.messages == 2 and batch.touches_user("a") and not batch.touches_user("c")
+    assert batch.touches_board("OPEN", date(2016, 4, 11), date(2016, 4, 17))
+    assert not batch.touches_board("OPEN", date(2016, 4, 18), date(2016, 4, 24))
+    assert batch.touches_board("OPEN")  # all-time
+    assert not batch.touches_board("F-18-29-BEG")
