@@ -6,20 +6,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run by path (`python app/main.py`, pytest runpy)
+# Run by path (`python app/main.py`), Python puts app/ first on sys.path, where our modules could shadow top-level
+# packages: put the project root there instead, so everything is imported as `app.*`.
+_APP_DIR = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _APP_DIR]
+sys.path.insert(0, str(_APP_DIR.parent))  # run by path (`python app/main.py`, pytest runpy)
 
 from nicegui import app, ui  # noqa: E402
 
 from app import realtime, runtime  # noqa: E402
 from app.api import api_router  # noqa: E402
 from app.api.problems import install_problem_handlers  # noqa: E402
-from app.logging_setup import configure_logging  # noqa: E402
+from app.logging_setup import configure_logging, install_request_id  # noqa: E402
 from app.settings import ROOT, get_settings  # noqa: E402
+from app.web_auth import install_page_guard  # noqa: E402
 from app.webhooks import router as webhook_router  # noqa: E402
 
 settings = get_settings()
 configure_logging(settings)
 install_problem_handlers(app)
+install_page_guard(app)
+install_request_id(app)  # outermost of our middlewares: every response carries X-Request-ID
 app.include_router(api_router)
 app.include_router(webhook_router)
 app.add_static_files("/assets", str(ROOT / "assets"))

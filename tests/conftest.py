@@ -79,7 +79,7 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest) -> Engine:
     """The same test on a SQLite file and on the local PostgreSQL server."""
-    return request.getfixturevalue(f"{request.param}_engine")
+    return request.getfixturevalue({"sqlite": "sqlite_engine", "postgres": "pg_engine"}[request.param])
 
 
 @pytest.fixture(autouse=True)
