@@ -45,4 +45,9 @@ if __name__ in {"__main__", "__mp_main__"}:
         reload=False,
         show=False,
         reconnect_timeout=10.0,
+        fastapi_docs={"title": "FitTrack API", "summary": "Points, tiers, leaderboards and the Terra webhook (/api/v1)",
+                      "description": "JSON API of FitTrack. Errors are RFC 7807 problem details; ids are UUIDs; "
+                                     "times are ISO 8601 UTC. Authenticate with `POST /api/v1/auth/login`.",
+                      "version": "1", "terms_of_service": None, "contact": None, "license_info": None},
+        endpoint_documentation="none",
     )

@@ -16,7 +16,7 @@ import contextlib
 import json
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Protocol
 
 import redis
@@ -56,7 +56,7 @@ class InProcessPubSub:
             with contextlib.suppress(RuntimeError):  # loop closed between the check and the call
                 loop.call_soon_threadsafe(queue.put_nowait, data)
 
-    async def listen(self, topic: str) -> AsyncIterator[dict[str, Any]]:
+    async def listen(self, topic: str) -> AsyncGenerator[dict[str, Any], None]:
         """Yield payloads published to `topic` from now on, until the consumer stops iterating."""
         entry = (asyncio.get_running_loop(), asyncio.Queue[dict[str, Any]]())
         with self._lock:
@@ -88,7 +88,7 @@ class RedisPubSub:
         except redis.RedisError as exc:
             _log.warning("pubsub.publish_failed", topic=topic, error=str(exc))
 
-    async def listen(self, topic: str) -> AsyncIterator[dict[str, Any]]:
+    async def listen(self, topic: str) -> AsyncGenerator[dict[str, Any], None]:
         """Yield payloads from `fittrack:<topic>`; the subscription is confirmed before the first wait, so anything
         published after the first `__anext__` started waiting is received."""
         client = aioredis.Redis.from_url(self.url)

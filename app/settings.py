@@ -24,7 +24,10 @@ class Env(StrEnum):
 
 
 class Settings(BaseSettings):
-    """All runtime configuration. Field names map to upper-case environment variables (`database_url` ← `DATABASE_URL`)."""
+    """All runtime configuration.
+
+    Field names map to upper-case environment variables (`database_url` ← `DATABASE_URL`).
+    """
 
     model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from app.api.problems import problem_response
@@ -56,7 +57,7 @@ def store_delivery(raw: bytes, event: TerraEnvelope, trace_id: str | None, order
     try:
         with write_session() as session:
             if trace_id and session.exec(
-                sa.select(WebhookDelivery.id).where(WebhookDelivery.trace_id == delivery.trace_id)
+                select(WebhookDelivery.id).where(WebhookDelivery.trace_id == delivery.trace_id)
             ).first():
                 return None
             session.add(delivery)
@@ -86,7 +87,9 @@ async def terra_webhook(request: Request) -> JSONResponse:
                          tolerance=settings.terra_signature_tolerance_seconds or None)
     except signature.SignatureError as exc:
         log.warning("webhook.signature_rejected", reason=str(exc))
-        return problem_response(401, "Invalid webhook signature", str(exc), headers={"WWW-Authenticate": "Terra-Signature"})
+        return problem_response(
+            401, "Invalid webhook signature", str(exc), headers={"WWW-Authenticate": "Terra-Signature"}
+        )
     try:
         event = parse_event(json.loads(raw))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from domain.enums import UserStatus
 from domain.errors import AuthenticationFailed, NotFound
@@ -96,7 +97,7 @@ def resolve_browser_session(session: Session, token: str | None, clock: Clock) -
         return None
     row = session.exec(
         select(BrowserSession, User)
-        .join(User, User.id == BrowserSession.user_id)
+        .join(User, col(User.id) == col(BrowserSession.user_id))
         .where(BrowserSession.token_hash == _token_hash(token))
     ).first()
     if row is None:
@@ -137,11 +138,11 @@ class UserSummary:
     created_at: datetime
 
 
-def _summary_query() -> sa.Select:
+def _summary_query() -> Select[User, str | None, str | None]:
     return (
-        select(User, Profile.tier_code, Profile.display_name)
+        select(User, col(Profile.tier_code), col(Profile.display_name))
         .select_from(User)
-        .join(Profile, Profile.user_id == User.id, isouter=True)
+        .join(Profile, col(Profile.user_id) == col(User.id), isouter=True)
     )
 
 
@@ -170,9 +171,9 @@ def list_users(
             sa.func.lower(Profile.display_name).contains(needle, autoescape=True),
         ))
     if role:
-        conditions.append(User.role == role)
+        conditions.append(col(User.role) == role)
     if status:
-        conditions.append(User.status == status)
+        conditions.append(col(User.status) == status)
     query = _summary_query().where(*conditions)
     total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(User.email).offset((page - 1) * limit).limit(limit)).all()

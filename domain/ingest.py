@@ -23,7 +23,15 @@ from domain.ledger import Clock
 from domain.models import Activity, DailySummary, TrackerConnection, User, WebhookDelivery
 from domain.points import DayResult, recompute_from
 from domain.terra_payloads import (
-    ActivityEvent, ActivityItem, DailyEvent, DailyItem, ReauthEvent, TerraEnvelope, TerraUser, UserEvent, parse_event,
+    ActivityEvent,
+    ActivityItem,
+    DailyEvent,
+    DailyItem,
+    ReauthEvent,
+    TerraEnvelope,
+    TerraUser,
+    UserEvent,
+    parse_event,
 )
 from domain.types import utcnow
 
@@ -82,16 +90,35 @@ def _record_changes(outcome: IngestOutcome, results: list[DayResult]) -> None:
         outcome.user_ids.add(result.user_id)
 
 
-def _apply_daily(session: Session, event: DailyEvent, ordering_ts: int, delivery_id: uuid.UUID | None,
-                 clock: Clock, outcome: IngestOutcome) -> None:
-    conn = _connection(session, event.user)
+def _data_connection(session: Session, terra_user: TerraUser, outcome: IngestOutcome) -> TrackerConnection | None:
+    """The active connection a data event belongs to, with its member's row locked; None (event ignored) when the
+    Terra user is unknown or the connection was revoked or disconnected."""
+    conn = _connection(session, terra_user)
     if conn is None:
-        outcome.ignore(f"no connection for Terra user {event.user.user_id}")
-        return
+        outcome.ignore(f"no connection for Terra user {terra_user.user_id}")
+        return None
     if conn.status in INACTIVE_STATUSES:
         outcome.ignore(f"connection is {conn.status}")
-        return
+        return None
     ledger.lock_user(session, conn.user_id)
+    return conn
+
+
+def _recompute_days(session: Session, conn: TrackerConnection, days: set[date], clock: Clock,
+                    outcome: IngestOutcome) -> None:
+    """Stamp the connection's last delivery and recompute the points of every touched platform day."""
+    conn.last_webhook_at = clock()
+    session.add(conn)
+    session.flush()
+    for day in sorted(days):
+        _record_changes(outcome, recompute_from(session, conn.user_id, day, clock))
+
+
+def _apply_daily(session: Session, event: DailyEvent, ordering_ts: int, delivery_id: uuid.UUID | None,
+                 clock: Clock, outcome: IngestOutcome) -> None:
+    conn = _data_connection(session, event.user, outcome)
+    if conn is None:
+        return
     now = clock()
     days: set[date] = set()
     for item in event.data:
@@ -109,8 +136,14 @@ def _apply_daily(session: Session, event: DailyEvent, ordering_ts: int, delivery
         row.vigorous_seconds = _int(durations.vigorous_intensity_seconds if durations else None)
         row.moderate_seconds = _int(durations.moderate_intensity_seconds if durations else None)
         row.low_seconds = _int(durations.low_intensity_seconds if durations else None)
-        row.inactivity_seconds = _int(durations.inactivity_seconds) if durations and durations.inactivity_seconds is not None else None
-        row.activity_seconds = _int(durations.activity_seconds) if durations and durations.activity_seconds is not None else None
+        row.inactivity_seconds = (
+            _int(durations.inactivity_seconds)
+            if durations and durations.inactivity_seconds is not None
+            else None
+        )
+        row.activity_seconds = (
+            _int(durations.activity_seconds) if durations and durations.activity_seconds is not None else None
+        )
         row.calories = item.calories_data.total_burned_calories if item.calories_data else None
         row.upload_type = int(item.metadata.upload_type) if item.metadata.upload_type is not None else None
         row.metric_fields = _metric_fields(item)
@@ -120,23 +153,14 @@ def _apply_daily(session: Session, event: DailyEvent, ordering_ts: int, delivery
         row.updated_at = now
         session.add(row)
         days.add(day)
-    conn.last_webhook_at = now
-    session.add(conn)
-    session.flush()
-    for day in sorted(days):
-        _record_changes(outcome, recompute_from(session, conn.user_id, day, clock))
+    _recompute_days(session, conn, days, clock, outcome)
 
 
 def _apply_activity(session: Session, event: ActivityEvent, ordering_ts: int, clock: Clock,
                     outcome: IngestOutcome) -> None:
-    conn = _connection(session, event.user)
+    conn = _data_connection(session, event.user, outcome)
     if conn is None:
-        outcome.ignore(f"no connection for Terra user {event.user.user_id}")
         return
-    if conn.status in INACTIVE_STATUSES:
-        outcome.ignore(f"connection is {conn.status}")
-        return
-    ledger.lock_user(session, conn.user_id)
     now = clock()
     days: set[date] = set()
     for item in event.data:
@@ -165,11 +189,7 @@ def _apply_activity(session: Session, event: ActivityEvent, ordering_ts: int, cl
         row.updated_at = now
         session.add(row)
         days.add(row.platform_day)
-    conn.last_webhook_at = now
-    session.add(conn)
-    session.flush()
-    for day in sorted(days):
-        _record_changes(outcome, recompute_from(session, conn.user_id, day, clock))
+    _recompute_days(session, conn, days, clock, outcome)
 
 
 def _apply_auth(session: Session, event: UserEvent, clock: Clock, outcome: IngestOutcome) -> None:

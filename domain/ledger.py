@@ -14,9 +14,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.enums import TransactionType
 from domain.errors import IdempotencyConflict, InsufficientPoints, InvalidInput, NotFound
@@ -24,6 +25,15 @@ from domain.models import DailyPointTotal, LedgerAudit, PointTransaction, User
 from domain.types import utcnow
 
 Clock = Callable[[], datetime]
+
+
+class _MemberSums(NamedTuple):
+    """One member's ledger aggregates (whole points; `entries` is a count)."""
+
+    balance: int
+    earned: int
+    entries: int
+    min_after: int
 
 
 @dataclass(frozen=True)
@@ -143,27 +153,30 @@ def verify_invariants(session: Session, clock: Clock = utcnow) -> LedgerAudit:
     """
     problems: list[dict[str, object]] = []
     sums = {
-        row.user_id: row
-        for row in session.exec(
-            select(
-                PointTransaction.user_id,
+        user_id: _MemberSums(balance, earned, entries, min_after)
+        for user_id, balance, earned, entries, min_after in session.exec(
+            # sqlmodel's `select` overloads stop at 4 columns; it accepts any number at runtime.
+            select(  # type: ignore[call-overload]
+                col(PointTransaction.user_id),
                 sa.func.sum(PointTransaction.amount).label("balance"),
                 sa.func.sum(
-                    sa.case((PointTransaction.transaction_type == TransactionType.earn.value, PointTransaction.amount),
+                    sa.case((col(PointTransaction.transaction_type) == TransactionType.earn.value,
+                             col(PointTransaction.amount)),
                             else_=0)
                 ).label("earned"),
                 sa.func.count().label("entries"),
                 sa.func.min(PointTransaction.balance_after).label("min_after"),
-            ).group_by(PointTransaction.user_id)
+            ).group_by(col(PointTransaction.user_id))
         )
     }
     daily = dict(
         session.exec(
-            select(DailyPointTotal.user_id, sa.func.sum(DailyPointTotal.points)).group_by(DailyPointTotal.user_id)
+            select(col(DailyPointTotal.user_id), sa.func.sum(DailyPointTotal.points))
+            .group_by(col(DailyPointTotal.user_id))
         ).all()
     )
     prev = sa.func.lag(PointTransaction.balance_after, 1, 0).over(
-        partition_by=PointTransaction.user_id, order_by=PointTransaction.entry_seq
+        partition_by=col(PointTransaction.user_id), order_by=col(PointTransaction.entry_seq)
     )
     chain = (
         select(PointTransaction.user_id, PointTransaction.entry_seq, PointTransaction.balance_before,

@@ -16,14 +16,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain import ledger
 from domain.enums import ReviewKind, ReviewStatus, TransactionType
 from domain.ledger import Clock
 from domain.models import Activity, DailyPointTotal, DailySummary, ReviewItem, TrackerConnection
 from domain.points_rules import (
-    STREAK_BONUS_MAX_DAYS, WORKOUT_MIN_SECONDS, DayActivity, DayAward, day_award, is_qualifying, plausibility_problems,
+    STREAK_BONUS_MAX_DAYS,
+    WORKOUT_MIN_SECONDS,
+    DayActivity,
+    DayAward,
+    day_award,
+    is_qualifying,
+    plausibility_problems,
 )
 from domain.types import utcnow
 
@@ -49,7 +55,9 @@ class DayResult:
 
 def _choose(rows: Iterable, primary_ids: set[uuid.UUID]):  # type: ignore[no-untyped-def]
     """Pick one record among duplicates: primary tracker → most detailed → first received (PRODUCT.md §4)."""
-    return min(rows, key=lambda r: (r.connection_id not in primary_ids, -r.metric_fields, r.first_received_at, str(r.id)))
+    return min(
+        rows, key=lambda r: (r.connection_id not in primary_ids, -r.metric_fields, r.first_received_at, str(r.id))
+    )
 
 
 def _primary_connection_ids(session: Session, user_id: uuid.UUID) -> set[uuid.UUID]:
@@ -110,7 +118,7 @@ def _open_amount(session: Session, user_id: uuid.UUID, day: date) -> int:
     """Points of the day sitting in held-points review items that are pending or were rejected."""
     value = session.exec(select(sa.func.coalesce(sa.func.sum(ReviewItem.amount), 0)).where(
         ReviewItem.user_id == user_id, ReviewItem.platform_day == day, ReviewItem.kind == ReviewKind.held_points.value,
-        ReviewItem.status.in_([ReviewStatus.pending.value, ReviewStatus.rejected.value]))).one()
+        col(ReviewItem.status).in_([ReviewStatus.pending.value, ReviewStatus.rejected.value]))).one()
     return int(value)
 
 
@@ -194,7 +202,7 @@ def recompute_from(session: Session, user_id: uuid.UUID, day: date, clock: Clock
     """Recompute `day` and the following days whose streak bonus it can change (up to 9 later days that have data),
     so the result does not depend on the order in which days arrive."""
     results = [recompute_day(session, user_id, day, clock)]
-    later = session.exec(select(DailySummary.summary_date).distinct().where(
+    later = session.exec(select(col(DailySummary.summary_date)).distinct().where(
         DailySummary.user_id == user_id, DailySummary.summary_date > day,
         DailySummary.summary_date < day + timedelta(days=STREAK_BONUS_MAX_DAYS))).all()
     for following in sorted(set(later)):

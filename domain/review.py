@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain import ledger
 from domain.enums import ReviewKind, ReviewStatus, TransactionType
@@ -25,7 +25,7 @@ def list_review_items(session: Session, *, status: str | None = ReviewStatus.pen
     if kind:
         query = query.where(ReviewItem.kind == kind)
     total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
-    items = session.exec(query.order_by(ReviewItem.created_at.desc(), ReviewItem.id)
+    items = session.exec(query.order_by(col(ReviewItem.created_at).desc(), col(ReviewItem.id))
                          .offset((page - 1) * limit).limit(limit)).all()
     return list(items), int(total)
 

@@ -133,9 +133,13 @@ def parse_event(body: Any) -> TerraEnvelope:
 
     Raises `InvalidInput` (with `errors`: list of `{"field", "message"}`) when the shape is wrong."""
     if not isinstance(body, dict):
-        raise InvalidInput("the webhook body must be a JSON object", errors=[{"field": "body", "message": "not an object"}])
+        raise InvalidInput(
+            "the webhook body must be a JSON object", errors=[{"field": "body", "message": "not an object"}]
+        )
     event_type = body.get("type")
-    model: type[TerraEnvelope] = _MODELS.get(event_type, TerraEnvelope) if isinstance(event_type, str) else TerraEnvelope
+    model: type[TerraEnvelope] = (
+        _MODELS.get(event_type, TerraEnvelope) if isinstance(event_type, str) else TerraEnvelope
+    )
     if event_type == "auth" and body.get("status") == "success":
         model = UserEvent
     try:

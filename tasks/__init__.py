@@ -4,6 +4,4 @@ Add one import per task module below.
 """
 
 from app.jobs import huey  # noqa: F401  (the instance `huey_consumer tasks.huey` runs)
-from tasks import system  # noqa: F401
-from tasks import ledger, webhooks  # noqa: F401,E402
-from tasks import leaderboards  # noqa: F401,E402
+from tasks import leaderboards, ledger, system, webhooks  # noqa: F401

@@ -7,8 +7,8 @@ import structlog
 from huey import crontab
 
 from app.db import read_session, write_session
-from app.leaderboard_store import configured_client, rebuild
 from app.jobs import huey
+from app.leaderboard_store import configured_client, rebuild
 from domain.calendar import platform_day
 from domain.leaderboards import boards_with_members, plan_archives, store_archives
 from domain.types import utcnow

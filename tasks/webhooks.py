@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import structlog
 from huey import crontab
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.db import read_session, write_session
 from app.jobs import huey
@@ -87,7 +87,7 @@ def requeue_stuck_deliveries() -> int:
     with read_session() as session:
         ids = session.exec(select(WebhookDelivery.id).where(
             WebhookDelivery.status == DeliveryStatus.received.value, WebhookDelivery.received_at < cutoff
-        ).order_by(WebhookDelivery.received_at).limit(500)).all()
+        ).order_by(col(WebhookDelivery.received_at)).limit(500)).all()
     for delivery_id in ids:
         process_webhook_delivery(str(delivery_id))
     if ids:

@@ -47,8 +47,11 @@ def email_of(user_id: uuid.UUID) -> str:
         return user.email
 
 
-def send_daily(terra_user_id: str, day: date, **kwargs: object) -> IngestOutcome:
-    """Apply one Terra `daily` body (builders.daily_payload kwargs) through `domain.ingest.apply_event`."""
+def send_daily(terra_user_id: str | None, day: date, **kwargs: object) -> IngestOutcome:
+    """Apply one Terra `daily` body (builders.daily_payload kwargs) through `domain.ingest.apply_event`.
+
+    `terra_user_id` is a `Member.terra_user_id`; it must not be None (the member needs a connected tracker)."""
+    assert terra_user_id is not None, "the member has no connected tracker"
     with write_session() as session:
         return apply_event(session, daily_payload(terra_user_id, day, **kwargs),  # type: ignore[arg-type]
                            ordering_ts=next(_ordering))

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from nicegui import ui
 from nicegui.testing import User as SimulatedUser
+from sqlmodel import col, select
 
 from app.db import read_session
 from domain.calendar import platform_day
@@ -81,10 +82,10 @@ async def test_leaderboard_highlights_my_row(fast_hashing: None, user: Simulated
     await sign_in(user, email_of(me.user_id))
     await user.open("/leaderboard")
     await user.should_see("#2")  # my rank in the You card
-    board = user.find(marker="board").elements.pop()
+    board = user.find(kind=ui.table, marker="board").elements.pop()
     assert [row["member"] for row in board.rows] == ["Rival Runner", "Me Myself"]
     assert [row["is_viewer"] for row in board.rows] == [False, True]
-    around = user.find(marker="around").elements.pop()
+    around = user.find(kind=ui.table, marker="around").elements.pop()
     assert len(around.rows) == 2
 
 
@@ -98,7 +99,7 @@ async def test_activity_page_lists_days(fast_hashing: None, user: SimulatedUser)
     await user.open("/activity")
     await user.should_see("23,000")  # total steps in the default 30-day range
     await user.should_see("3 days")
-    table = user.find(marker="days").elements.pop()
+    table = user.find(kind=ui.table, marker="days").elements.pop()
     assert [row["steps"] for row in table.rows] == ["4,000", "8,000", "11,000"]
 
 
@@ -108,7 +109,7 @@ async def test_admin_approves_held_points(fast_hashing: None, user: SimulatedUse
     today = platform_day(utcnow())
     send_daily(cheater.terra_user_id, today, steps=70_000)  # implausible: held for review
     with read_session() as session:
-        held = session.query(ReviewItem).filter(ReviewItem.kind == ReviewKind.held_points.value).one()
+        held = session.exec(select(ReviewItem).where(col(ReviewItem.kind) == ReviewKind.held_points.value)).one()
         before = session.get(User, cheater.user_id).point_balance
 
     await sign_in(user, email_of(admin.user_id))

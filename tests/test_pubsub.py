@@ -61,7 +61,11 @@ async def test_in_process_messages_arrive_in_order() -> None:
 
     task = asyncio.ensure_future(consume())
     await _wait_for(lambda: pubsub.listener_count("seq") == 1)
-    thread = threading.Thread(target=lambda: [pubsub.publish("seq", {"n": n}) for n in range(20)])
+    def publish_all() -> None:
+        for n in range(20):
+            pubsub.publish("seq", {"n": n})
+
+    thread = threading.Thread(target=publish_all)
     thread.start()
     thread.join()
     await asyncio.wait_for(task, timeout=2)

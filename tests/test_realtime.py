@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User as SimulatedUser
 
 from app import realtime
@@ -46,7 +47,7 @@ async def test_open_leaderboard_updates_in_place(fast_hashing: None, user: Simul
     await sign_in(user, email_of(me.user_id))
     await user.open("/leaderboard?period=daily")
     await user.should_see("#1")
-    board = user.find(marker="board").elements.pop()
+    board = user.find(kind=ui.table, marker="board").elements.pop()
     await _until(lambda: len(board.rows) == 2)
     assert [row["member"] for row in board.rows] == ["Me Myself", "Rival Runner"]
     await _listener_ready()
@@ -70,7 +71,7 @@ async def test_points_for_another_board_do_not_reload(fast_hashing: None, user: 
     await sign_in(user, email_of(me.user_id))
     await user.open("/leaderboard?period=daily")
     await user.should_see("#1")
-    updated = user.find(marker="updated").elements.pop()
+    updated = user.find(kind=ui.label, marker="updated").elements.pop()
     await _until(lambda: "updated" in updated.text)
     before = updated.text
     await _listener_ready()
@@ -86,7 +87,7 @@ async def test_header_balance_updates_live(fast_hashing: None, user: SimulatedUs
     me = member(display_name="Me Myself")
     await sign_in(user, email_of(me.user_id))
     await user.open("/")
-    balance = user.find(marker="balance").elements.pop()
+    balance = user.find(kind=ui.label, marker="balance").elements.pop()
     assert balance.text == "0"
     await _listener_ready()
 

@@ -194,7 +194,9 @@ async def test_connection_lifecycle_auth_reauth_error_deauth(user: User) -> None
     await wait_processed()
     with read_session() as session:
         conn = session.exec(select(TrackerConnection)).one()
-        assert (conn.user_id, conn.terra_user_id, conn.status, conn.is_primary) == (member_id, old_id, "connected", True)
+        assert (conn.user_id, conn.terra_user_id, conn.status, conn.is_primary) == (
+            member_id, old_id, "connected", True
+        )
 
     reauth = json.loads((EXAMPLES / "user_reauth.json").read_text())
     reauth["old_user"]["user_id"], reauth["new_user"]["user_id"] = old_id, new_id
@@ -212,7 +214,7 @@ async def test_connection_lifecycle_auth_reauth_error_deauth(user: User) -> None
     await wait_processed()
     with read_session() as session:
         conn = session.exec(select(TrackerConnection)).one()
-        assert conn.status == "error" and "reauthenticate" in conn.status_message
+        assert conn.status == "error" and conn.status_message is not None and "reauthenticate" in conn.status_message
 
     deauth = json.loads((EXAMPLES / "deauth.json").read_text())
     deauth["user"]["user_id"] = new_id

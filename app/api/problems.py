@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI, Request
@@ -111,7 +111,8 @@ def _existing(app: FastAPI, key: Any, default: Handler | None) -> Handler | None
     current = app.exception_handlers.get(key)
     if current is None:
         return default
-    return getattr(current, "_fittrack_fallback", current)
+    # Starlette types handlers as sync-or-async; the ones on this app (FastAPI's, NiceGUI's, ours) are all async.
+    return cast(Handler, getattr(current, "_fittrack_fallback", current))
 
 
 async def _http_problem(request: Request, exc: StarletteHTTPException) -> Response:
@@ -180,8 +181,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(
         RequestValidationError, _delegating(_validation_problem, _existing(app, RequestValidationError,
                                                                            request_validation_exception_handler)))
-    page_error = app.exception_handlers.get(Exception)
-    page_error = getattr(page_error, "_fittrack_fallback", page_error)
+    page_error = _existing(app, Exception, None)
     app.add_exception_handler(DomainError, _delegating(_domain_problem, page_error))
     app.add_exception_handler(RateLimited, _delegating(_rate_limited_problem, page_error))
     app.add_middleware(ProblemCatchAllMiddleware)

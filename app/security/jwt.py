@@ -96,9 +96,9 @@ def ensure_keys(settings: Settings) -> KeyPair:
             pub_path.write_bytes(key.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
         elif not pub_path.exists():
-            key = serialization.load_pem_private_key(priv_path.read_bytes(), password=None)
+            stored_key = serialization.load_pem_private_key(priv_path.read_bytes(), password=None)
             pub_path.parent.mkdir(parents=True, exist_ok=True)
-            pub_path.write_bytes(key.public_key().public_bytes(
+            pub_path.write_bytes(stored_key.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
         cache_key = (str(priv_path), str(pub_path), priv_path.stat().st_mtime_ns, pub_path.stat().st_mtime_ns)
         pair = _cache.get(cache_key)

@@ -1,11 +1,12 @@
 """All SQLModel tables. Importing this package registers every table on `SQLModel.metadata`."""
 
+from sqlmodel import SQLModel
+
 from domain.models.accounts import BrowserSession, Profile, User
 from domain.models.audit import AuditLog, LeaderboardArchive
 from domain.models.points import DailyPointTotal, LedgerAudit, PointTransaction, ReviewItem
 from domain.models.sweepstakes import Drawing, Prize, PrizeFulfillment, Sponsor, Ticket
 from domain.models.tracking import Activity, DailySummary, TrackerConnection, WebhookDelivery
-from sqlmodel import SQLModel
 
 metadata = SQLModel.metadata
 

@@ -45,7 +45,7 @@ def clob(*, nullable: bool = True) -> Any:
 
 def ts(*, nullable: bool = True, index: bool = False, now: bool = False) -> Any:
     """A timezone-aware UTC timestamp column; `now=True` defaults it to the current time."""
-    col = sa.Column(UTCDateTime(), nullable=nullable, index=index)
+    col: sa.Column[datetime] = sa.Column(UTCDateTime(), nullable=nullable, index=index)
     if now:
         return Field(default_factory=utcnow, sa_column=col)
     return Field(default=None, sa_column=col)

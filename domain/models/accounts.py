@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from domain.types import GUID
 from domain.enums import LeaderboardPrivacy, Role, UserStatus
 from domain.models._base import (
-    Field, SQLModel, date, datetime, day, fk, flag, id_field, integer, json_col, number, sa, text, ts, uuid,
+    Field,
+    SQLModel,
+    date,
+    datetime,
+    day,
+    fk,
+    flag,
+    id_field,
+    integer,
+    json_col,
+    number,
+    sa,
+    text,
+    ts,
+    uuid,
 )
-
+from domain.types import GUID
 
 _USER_VERSION = sa.Column("version", sa.Integer(), nullable=False)
 

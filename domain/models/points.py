@@ -8,7 +8,20 @@ member and platform day, written in the same transaction; leaderboards read it.
 from __future__ import annotations
 
 from domain.models._base import (
-    Field, SQLModel, date, datetime, day, fk, id_field, integer, json_col, sa, text, ts, uuid, uuid_col,
+    Field,
+    SQLModel,
+    date,
+    datetime,
+    day,
+    fk,
+    id_field,
+    integer,
+    json_col,
+    sa,
+    text,
+    ts,
+    uuid,
+    uuid_col,
 )
 from domain.types import GUID
 

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from domain.enums import DrawingStatus, FulfillmentStatus, FulfillmentType, SponsorStatus
 from domain.models._base import (
-    SQLModel, clob, datetime, fk, flag, id_field, integer, json_col, number, sa, text, ts, uuid, uuid_col,
+    SQLModel,
+    clob,
+    datetime,
+    fk,
+    flag,
+    id_field,
+    integer,
+    json_col,
+    number,
+    sa,
+    text,
+    ts,
+    uuid,
+    uuid_col,
 )
 
 

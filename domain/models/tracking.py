@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from domain.enums import ConnectionStatus, DeliveryStatus
 from domain.models._base import (
-    SQLModel, clob, date, datetime, day, fk, flag, id_field, integer, json_col, number, sa, text, ts, uuid, uuid_col,
+    SQLModel,
+    clob,
+    date,
+    datetime,
+    day,
+    fk,
+    flag,
+    id_field,
+    integer,
+    json_col,
+    number,
+    sa,
+    text,
+    ts,
+    uuid,
+    uuid_col,
 )
 
 

@@ -48,6 +48,7 @@ def test_leaderboard_moves_live_when_a_webhook_lands(app_server: Server, page: P
     expect(rows.nth(1)).to_contain_text("Rival Runner")
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
+    assert rival.terra_user_id is not None  # member() connects a tracker
     response = post_webhook(app_server, daily_payload(rival.terra_user_id, today, steps=14_000))
     assert response.status_code == 200, response.text
     expect(rows.first).to_contain_text("Rival Runner", timeout=5_000)
