@@ -20,11 +20,8 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -41,19 +38,13 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from app import db  # noqa: E402
+from app.devserver import child_settings, running_app  # noqa: E402
 from app.fitbit_dataset import DailyRow, daily_payload, dumps, local_midnight  # noqa: E402
-from app.settings import get_settings  # noqa: E402
 from app.terra.signature import sign  # noqa: E402
 
 RESULTS = ROOT / "bench-results"
 WORK = ROOT / "var" / "bench"
 SECRET = "bench-signing-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -65,62 +56,14 @@ class AppServer:
 
 @contextlib.contextmanager
 def app_server(name: str) -> Iterator[AppServer]:
-    """A fresh migrated SQLite database and the real app serving it (subprocess), stopped on exit. This process's
-    settings and engine are pointed at the same database for the duration."""
+    """A fresh migrated SQLite database and the real app serving it (subprocess, `ENV=dev`), stopped on exit. This
+    process's settings and engine are pointed at the same database for the duration."""
     workdir = WORK / name
     shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTEST_CURRENT_TEST", "NICEGUI_USER_SIMULATION", "NICEGUI_SCREEN_TEST_PORT", "REDIS_URL"}}
-    env.update({
-        "ENV": "dev", "APP_HOST": "127.0.0.1", "APP_PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}", "HUEY_SQLITE_PATH": str(workdir / "huey.db"),
-        "JWT_PRIVATE_KEY_PATH": str(workdir / "jwt_private.pem"),
-        "JWT_PUBLIC_KEY_PATH": str(workdir / "jwt_public.pem"),
-        "NICEGUI_STORAGE_PATH": str(workdir / "nicegui"), "TERRA_SIGNING_SECRET": SECRET,
-    })
-    saved = {k: os.environ.get(k) for k in ("ENV", "DATABASE_URL", "TERRA_SIGNING_SECRET", "APP_PORT", "REDIS_URL")}
-    for key in saved:
-        if key in env:
-            os.environ[key] = env[key]
-        else:
-            os.environ.pop(key, None)
-    get_settings.cache_clear()
-    db.reset_engine()
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    log_path = workdir / "app.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "app/main.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"app exited: {log_path.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/health/live", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"app did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield AppServer(base, env["DATABASE_URL"], log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        db.reset_engine()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        get_settings.cache_clear()
+    overrides = {"ENV": "dev", "TERRA_SIGNING_SECRET": SECRET}
+    with running_app(workdir, env_overrides=overrides) as app, \
+            child_settings(app, ("ENV", "DATABASE_URL", "TERRA_SIGNING_SECRET", "APP_PORT", "REDIS_URL")):
+        yield AppServer(app.base_url, app.env["DATABASE_URL"], app.log_path)
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:

@@ -24,7 +24,7 @@ PAGE_SIZE = 20
 DAY_COLUMNS = [
     {"name": "date", "label": "Date", "field": "date", "align": "left"},
     {"name": "steps", "label": "Steps", "field": "steps", "align": "right"},
-    {"name": "active", "label": "Active min", "field": "active", "align": "right"},
+    {"name": "active", "label": "Active", "field": "active", "align": "right"},
     {"name": "light", "label": "Light min", "field": "light", "align": "right", "classes": "gt-sm",
      "headerClasses": "gt-sm"},
     {"name": "calories", "label": "kcal", "field": "calories", "align": "right", "classes": "gt-xs",
@@ -139,7 +139,7 @@ class activity_view:  # noqa: N801
         self.workouts.set(f"{summary.workouts:,}", "sessions recorded")
 
         self.table.rows = [{
-            "date": row.day.strftime("%a %b %-d, %Y"), "steps": _num(row.steps), "active": _num(row.active_minutes),
+            "date": row.day.strftime("%b %-d, %Y"), "steps": _num(row.steps), "active": _num(row.active_minutes),
             "light": _num(row.light_minutes), "calories": _num(row.calories), "distance": _num(row.distance_km, 2),
             "workouts": row.workouts, "points": ("manual · " if row.manual else "") + _num(row.points),
         } for row in rows]

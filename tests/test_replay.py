@@ -7,11 +7,6 @@ import `domain.points_rules`. Sending every payload again must change no balance
 from __future__ import annotations
 
 import csv
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -21,6 +16,7 @@ import httpx
 import pytest
 
 from app import db
+from app.devserver import running_app
 from app.settings import ROOT, get_settings
 
 DATA_DIR = ROOT.parent / "shared" / "data" / "fitbit" / "fitabase_4.12.16-5.12.16"
@@ -77,59 +73,19 @@ def test_independent_calculation_on_a_hand_checked_day(tmp_path: Path) -> None:
 
 # --- the app as a subprocess -------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The real app (`python app/main.py`) on a fresh, migrated SQLite database shared with this test process."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTEST_CURRENT_TEST", "NICEGUI_USER_SIMULATION", "NICEGUI_SCREEN_TEST_PORT"}}
-    env.update({
-        "ENV": "test", "APP_HOST": "127.0.0.1", "APP_PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'replay.db'}", "HUEY_SQLITE_PATH": str(tmp_path / "huey.db"),
-        "JWT_PRIVATE_KEY_PATH": str(tmp_path / "jwt_private.pem"),
-        "JWT_PUBLIC_KEY_PATH": str(tmp_path / "jwt_public.pem"),
-        "NICEGUI_STORAGE_PATH": str(tmp_path / "nicegui"), "TERRA_SIGNING_SECRET": SECRET,
-        "PASSWORD_HASH_FAST": "1", "LOG_LEVEL": "WARNING",
-    })
-    env.pop("REDIS_URL", None)
-    for key in ("DATABASE_URL", "TERRA_SIGNING_SECRET", "APP_PORT", "PASSWORD_HASH_FAST"):
-        monkeypatch.setenv(key, env[key])
-    get_settings.cache_clear()
-    db.reset_engine()
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    log = open(tmp_path / "app.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "app/main.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"app exited: {(tmp_path / 'app.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/health/live", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"app did not start: {(tmp_path / 'app.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    overrides = {"TERRA_SIGNING_SECRET": SECRET, "PASSWORD_HASH_FAST": "1", "LOG_LEVEL": "WARNING"}
+    with running_app(tmp_path, env_overrides=overrides) as app:
+        for key in ("DATABASE_URL", "TERRA_SIGNING_SECRET", "APP_PORT", "PASSWORD_HASH_FAST"):
+            monkeypatch.setenv(key, app.env[key])
+        get_settings.cache_clear()
         db.reset_engine()
+        try:
+            yield app.base_url
+        finally:
+            db.reset_engine()
 
 
 def _admin_token(base: str) -> str:
