@@ -105,8 +105,14 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         lines = [f"  {'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
         raise SettingsError("FitTrack cannot start, invalid settings:\n" + "\n".join(lines)) from None
-    if settings.env == Env.prod and settings.storage_secret.startswith("dev-only"):
-        raise SettingsError("FitTrack cannot start, invalid settings:\n  STORAGE_SECRET: must be set in prod")
+    if settings.env == Env.prod:
+        defaults = [name for name, value in (("STORAGE_SECRET", settings.storage_secret),
+                                             ("TERRA_SIGNING_SECRET", settings.terra_signing_secret))
+                    if value.startswith("dev-")]
+        if defaults:
+            raise SettingsError("FitTrack cannot start, invalid settings:\n"
+                                + "\n".join(f"  {name}: must be set in prod (the dev default is public)"
+                                             for name in defaults))
     return settings
 
 

@@ -9,7 +9,6 @@ and not stored or processed again) → enqueue its processing on Huey → answer
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import sqlalchemy as sa
@@ -32,11 +31,12 @@ log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 10 * 1024 * 1024  # Terra chunks large requests to at most 10 MB per payload
 
 
-def _ordering_ts(value: str | None) -> int:
-    """`X-Terra-Ordering-Timestamp` (unix ms); the receive time when absent or malformed."""
+def _ordering_ts(value: str | None, signed_at: int) -> int:
+    """`X-Terra-Ordering-Timestamp` (unix ms); when absent or malformed, the signature's timestamp (unix s → ms),
+    which a resent old payload keeps, so it still cannot overwrite newer data."""
     if value and value.strip().isdigit():
         return int(value.strip())
-    return int(time.time() * 1000)
+    return signed_at * 1000
 
 
 def terra_user_id(event: TerraEnvelope) -> str | None:
@@ -46,13 +46,13 @@ def terra_user_id(event: TerraEnvelope) -> str | None:
     return str(value)[:64] if value else None
 
 
-def store_delivery(raw: bytes, event: TerraEnvelope, trace_id: str | None, ordering_ts: int,
+def store_delivery(body: str, event: TerraEnvelope, trace_id: str | None, ordering_ts: int,
                    reference: str | None) -> uuid.UUID | None:
     """Insert the raw delivery; returns its id, or None when `trace_id` was already stored (a duplicate)."""
     delivery = WebhookDelivery(
         trace_id=trace_id[:128] if trace_id else None, event_type=event.type[:64],
         terra_user_id=terra_user_id(event), reference=reference[:128] if reference else None,
-        ordering_ts=ordering_ts, body=raw.decode("utf-8"),
+        ordering_ts=ordering_ts, body=body,
     )
     try:
         with write_session() as session:
@@ -83,7 +83,7 @@ async def terra_webhook(request: Request) -> JSONResponse:
     if len(raw) > MAX_BODY_BYTES:
         return problem_response(413, detail="webhook body larger than 10 MB")
     try:
-        signature.verify(raw, signature.signature_header(request.headers), settings.terra_signing_secret,
+        signed_at = signature.verify(raw, signature.signature_header(request.headers), settings.terra_signing_secret,
                          tolerance=settings.terra_signature_tolerance_seconds or None)
     except signature.SignatureError as exc:
         log.warning("webhook.signature_rejected", reason=str(exc))
@@ -91,14 +91,18 @@ async def terra_webhook(request: Request) -> JSONResponse:
             401, "Invalid webhook signature", str(exc), headers={"WWW-Authenticate": "Terra-Signature"}
         )
     try:
-        event = parse_event(json.loads(raw))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = raw.decode("utf-8")
+        event = parse_event(json.loads(body))
+    except UnicodeDecodeError:
+        return problem_response(400, "Malformed body", "the webhook body must be UTF-8 encoded JSON")
+    except json.JSONDecodeError as exc:
         return problem_response(400, "Malformed JSON", f"the webhook body is not valid JSON: {exc}")
     except InvalidInput as exc:
         return problem_response(400, "Invalid webhook payload", exc.detail, errors=exc.extra.get("errors"))
     trace_id = request.headers.get("x-terra-trace-id")
     delivery_id = await run_in_threadpool(
-        store_delivery, raw, event, trace_id, _ordering_ts(request.headers.get("x-terra-ordering-timestamp")),
+        store_delivery, body, event, trace_id,
+        _ordering_ts(request.headers.get("x-terra-ordering-timestamp"), signed_at),
         request.headers.get("terra-reference"),
     )
     if delivery_id is None:

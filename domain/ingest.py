@@ -18,10 +18,11 @@ from sqlmodel import Session, select
 from domain import ledger
 from domain.calendar import platform_day
 from domain.enums import ConnectionStatus, DeliveryStatus
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.ledger import Clock
-from domain.models import Activity, DailySummary, TrackerConnection, User, WebhookDelivery
-from domain.points import DayResult, recompute_from
+from domain.members import connect_tracker
+from domain.models import Activity, DailySummary, TrackerConnection, WebhookDelivery
+from domain.points import DayResult, recompute_days
 from domain.terra_payloads import (
     ActivityEvent,
     ActivityItem,
@@ -110,8 +111,7 @@ def _recompute_days(session: Session, conn: TrackerConnection, days: set[date], 
     conn.last_webhook_at = clock()
     session.add(conn)
     session.flush()
-    for day in sorted(days):
-        _record_changes(outcome, recompute_from(session, conn.user_id, day, clock))
+    _record_changes(outcome, recompute_days(session, conn.user_id, days, clock))
 
 
 def _apply_daily(session: Session, event: DailyEvent, ordering_ts: int, delivery_id: uuid.UUID | None,
@@ -193,35 +193,19 @@ def _apply_activity(session: Session, event: ActivityEvent, ordering_ts: int, cl
 
 
 def _apply_auth(session: Session, event: UserEvent, clock: Clock, outcome: IngestOutcome) -> None:
+    """Terra `auth`: connect the Terra user to the member named by `reference_id` (our user id)."""
     reference = event.user.reference_id or event.reference_id
     try:
         user_id = uuid.UUID(str(reference))
     except ValueError:
         outcome.ignore(f"auth for unknown reference_id {reference!r}")
         return
-    if session.get(User, user_id) is None:
-        outcome.ignore(f"auth for unknown member {user_id}")
+    try:
+        connect_tracker(session, user_id=user_id, provider=(event.user.provider or "UNKNOWN")[:32],
+                        terra_user_id=event.user.user_id, scopes=event.user.scopes, clock=clock)
+    except (NotFound, Conflict) as exc:
+        outcome.ignore(f"auth not applied: {exc.detail}")
         return
-    provider = (event.user.provider or "UNKNOWN").upper()[:32]
-    conn = session.exec(select(TrackerConnection).where(
-        TrackerConnection.user_id == user_id, TrackerConnection.provider == provider)).first()
-    now = clock()
-    if conn is None:
-        has_primary = session.exec(select(TrackerConnection.id).where(
-            TrackerConnection.user_id == user_id, TrackerConnection.is_primary)).first() is not None
-        conn = TrackerConnection(user_id=user_id, provider=provider, is_primary=not has_primary, created_at=now)
-    other = _connection(session, event.user)
-    if other is not None and other.id != conn.id:
-        other.terra_user_id = None
-        session.add(other)
-        session.flush()
-    conn.terra_user_id = event.user.user_id
-    conn.status = ConnectionStatus.connected.value
-    conn.status_message = None
-    conn.scopes = (event.user.scopes or "")[:500] or None
-    conn.connected_at = conn.connected_at or now
-    conn.updated_at = now
-    session.add(conn)
     outcome.user_ids.add(user_id)
 
 

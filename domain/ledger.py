@@ -145,7 +145,8 @@ def balance_of(session: Session, user_id: uuid.UUID) -> int:
 
 
 def verify_invariants(session: Session, clock: Clock = utcnow) -> LedgerAudit:
-    """Check every ledger invariant (PRODUCT.md §4) and record the result as a `LedgerAudit` row.
+    """Check every ledger invariant (PRODUCT.md §4) and return the result as a new, unsaved `LedgerAudit` (the
+    nightly task reads in one transaction and records the row in a short write transaction afterwards).
 
     Per member: cached balance = Σ entries; cached points_earned = Σ earn entries = Σ daily totals; entries form an
     unbroken chain (entry 1 starts at 0; each `balance_before` equals the previous `balance_after`); no balance
@@ -205,6 +206,4 @@ def verify_invariants(session: Session, clock: Clock = utcnow) -> LedgerAudit:
             problems.append({"user_id": str(user_id), "check": "negative", "expected": 0, "found": cached_balance})
     audit = LedgerAudit(ran_at=clock(), users_checked=len(users), entries_checked=entries, problems=problems[:100],
                         ok=not problems)
-    session.add(audit)
-    session.flush()
     return audit

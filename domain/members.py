@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from domain import tiers
+from domain.accounts import get_user_by_email, normalize_email
 from domain.calendar import platform_day
 from domain.enums import ConnectionStatus, LeaderboardPrivacy, Role, UserStatus
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -24,14 +25,7 @@ from domain.types import utcnow
 Clock = Callable[[], datetime]
 
 
-def normalize_email(email: str) -> str:
-    """Emails are stored trimmed and lower-cased (one account per address)."""
-    return email.strip().lower()
-
-
-def get_member_by_email(session: Session, email: str) -> User | None:
-    """The user with this email (case-insensitive), or None."""
-    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+get_member_by_email = get_user_by_email  # the user with this email (case-insensitive), or None
 
 
 def _check(value: str, allowed: tuple[str, ...], field: str) -> None:
@@ -107,14 +101,18 @@ def connect_tracker(
     user_id: uuid.UUID,
     provider: str,
     terra_user_id: str,
-    is_primary: bool = True,
+    is_primary: bool | None = None,
+    scopes: str | None = None,
     clock: Clock = utcnow,
 ) -> TrackerConnection:
-    """Link a Terra user to a member: a `TrackerConnection` with status `connected` (flushed, not committed).
+    """Link a Terra user to a member: a `TrackerConnection` with status `connected` (flushed, not committed). The one
+    way connections are made: Terra's `auth` webhook, the seed and the replay all come here.
 
     Idempotent on (user_id, provider): an existing connection is returned (its Terra user id updated, status set to
-    connected). Raises `NotFound` for an unknown member, `InvalidInput` for an empty provider/Terra id, `Conflict`
-    when the Terra user id already belongs to another member's connection.
+    connected). A member has at most one primary tracker: `is_primary=True` makes this one primary (demoting the
+    others), `None` makes it primary only when the member has no primary yet, `False` leaves it secondary.
+    Raises `NotFound` for an unknown member, `InvalidInput` for an empty provider/Terra id, `Conflict` when the
+    Terra user id already belongs to another member's connection.
     """
     provider = provider.strip().upper()
     if not provider or not terra_user_id:
@@ -132,8 +130,18 @@ def connect_tracker(
         connection = TrackerConnection(user_id=user_id, provider=provider, created_at=now)
     if connection.status != ConnectionStatus.connected.value or connection.terra_user_id != terra_user_id:
         connection.connected_at = now
+    others = session.exec(select(TrackerConnection).where(
+        TrackerConnection.user_id == user_id, TrackerConnection.provider != provider)).all()
+    if is_primary is None:
+        is_primary = connection.is_primary or not any(other.is_primary for other in others)
+    if is_primary:
+        for other in others:
+            if other.is_primary:
+                other.is_primary = False
+                session.add(other)
     connection.terra_user_id = terra_user_id
     connection.is_primary = is_primary
+    connection.scopes = scopes[:500] if scopes else connection.scopes
     connection.status = ConnectionStatus.connected.value
     connection.status_message = None
     connection.updated_at = now

@@ -104,11 +104,12 @@ def distinct_sessions(session: Session, user_id: uuid.UUID, day: date) -> list[A
     return [_choose(cluster, primary) for cluster in clusters]
 
 
-def _streak_length(summaries: dict[date, DailySummary], day: date) -> int:
-    """Consecutive qualifying days ending at `day` (0 if `day` does not qualify), looking back at most 10 days."""
+def streak_length(summaries: dict[date, DailySummary], day: date, max_days: int = STREAK_BONUS_MAX_DAYS) -> int:
+    """Consecutive qualifying days ending at `day` (0 if `day` does not qualify) in `summaries` (chosen summaries
+    by day), counting at most `max_days` (default 10: the streak bonus stops growing there, PRODUCT.md §4)."""
     length = 0
     current = day
-    while length < STREAK_BONUS_MAX_DAYS and is_qualifying(summary_activity(summaries.get(current))):
+    while length < max_days and is_qualifying(summary_activity(summaries.get(current))):
         length += 1
         current -= timedelta(days=1)
     return length
@@ -154,7 +155,7 @@ def recompute_day(session: Session, user_id: uuid.UUID, day: date, clock: Clock 
     inputs = DayActivity(steps=inputs.steps, vigorous_seconds=inputs.vigorous_seconds,
                          moderate_seconds=inputs.moderate_seconds, light_seconds=inputs.light_seconds,
                          workouts=len(workouts))
-    award = day_award(inputs, _streak_length(summaries, day))
+    award = day_award(inputs, streak_length(summaries, day))
     active_seconds = inputs.vigorous_seconds + inputs.moderate_seconds + inputs.light_seconds
     if summary is not None and summary.upload_type != MANUAL_UPLOAD:
         active_seconds = max(active_seconds, summary.activity_seconds or 0)
@@ -194,17 +195,26 @@ def recompute_day(session: Session, user_id: uuid.UUID, day: date, clock: Clock 
         _upsert_review(session, user_id=user_id, day=day, kind=ReviewKind.lowered_total, amount=0,
                        reason=f"Latest data deserves {award.total} points; the day already has {accounted}",
                        evidence=evidence, clock=clock)
+    if problems and credited > 0:
+        # Points credited while the day still looked plausible stay credited (awards never go down automatically);
+        # an admin sees the day as a plausibility flag and can adjust by hand.
+        _upsert_review(session, user_id=user_id, day=day, kind=ReviewKind.plausibility, amount=0,
+                       reason=f"{credited} points already credited; " + "; ".join(problems), evidence=evidence,
+                       clock=clock)
     session.flush()
     return DayResult(user_id, day, award, credited_now, held_now, lowered)
 
 
-def recompute_from(session: Session, user_id: uuid.UUID, day: date, clock: Clock = utcnow) -> list[DayResult]:
-    """Recompute `day` and the following days whose streak bonus it can change (up to 9 later days that have data),
-    so the result does not depend on the order in which days arrive."""
-    results = [recompute_day(session, user_id, day, clock)]
+def recompute_days(session: Session, user_id: uuid.UUID, days: Iterable[date],
+                   clock: Clock = utcnow) -> list[DayResult]:
+    """Recompute the given platform days and every later day whose streak bonus they can change (the 9 following
+    days that have data), each exactly once in date order, so the result does not depend on the order in which
+    days arrive. Returns one `DayResult` per recomputed day."""
+    touched = set(days)
+    if not touched:
+        return []
     later = session.exec(select(col(DailySummary.summary_date)).distinct().where(
-        DailySummary.user_id == user_id, DailySummary.summary_date > day,
-        DailySummary.summary_date < day + timedelta(days=STREAK_BONUS_MAX_DAYS))).all()
-    for following in sorted(set(later)):
-        results.append(recompute_day(session, user_id, following, clock))
-    return results
+        DailySummary.user_id == user_id, DailySummary.summary_date > min(touched),
+        DailySummary.summary_date < max(touched) + timedelta(days=STREAK_BONUS_MAX_DAYS))).all()
+    affected = touched | {d for d in later if any(0 < (d - t).days < STREAK_BONUS_MAX_DAYS for t in touched)}
+    return [recompute_day(session, user_id, day, clock) for day in sorted(affected)]

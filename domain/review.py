@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from domain import ledger
 from domain.enums import ReviewKind, ReviewStatus, TransactionType
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.ledger import Clock
 from domain.models import AuditLog, ReviewItem
 from domain.types import utcnow
@@ -18,7 +18,10 @@ from domain.types import utcnow
 
 def list_review_items(session: Session, *, status: str | None = ReviewStatus.pending.value, kind: str | None = None,
                       page: int = 1, limit: int = 20) -> tuple[list[ReviewItem], int]:
-    """Review items newest first, filtered by `status` and `kind`; returns (items of the page, total count)."""
+    """Review items newest first, filtered by `status` and `kind`; returns (items of the page, total count).
+    Raises InvalidInput for `page` < 1 or `limit` outside 1..100."""
+    if page < 1 or not 1 <= limit <= 100:
+        raise InvalidInput("page must be ≥ 1 and limit between 1 and 100")
     query = select(ReviewItem)
     if status:
         query = query.where(ReviewItem.status == status)
@@ -31,6 +34,12 @@ def list_review_items(session: Session, *, status: str | None = ReviewStatus.pen
 
 
 def _pending(session: Session, item_id: uuid.UUID, kinds: set[ReviewKind]) -> ReviewItem:
+    """The pending item, locked. The member's row is locked first — the same order as `domain.points.recompute_day`
+    (member, then their review items) — so a decision racing a recompute waits instead of deadlocking."""
+    found = session.get(ReviewItem, item_id)
+    if found is None:
+        raise NotFound(f"review item {item_id} does not exist")
+    ledger.lock_user(session, found.user_id)
     item = session.get(ReviewItem, item_id, with_for_update=True, populate_existing=True)
     if item is None:
         raise NotFound(f"review item {item_id} does not exist")

@@ -11,14 +11,19 @@ from sqlalchemy.engine import make_url
 from app.settings import get_settings
 s = get_settings()
 url = make_url(s.database_url)
-if url.get_backend_name() == "sqlite":
+if s.env == "prod":
+    print("refused", "ENV=prod")
+elif url.get_backend_name() == "sqlite":
     print("sqlite", url.database or ":memory:")
 else:
     print("server", url.render_as_string(hide_password=True))
 PY
 )
 
-if [ "$kind" = "sqlite" ]; then
+if [ "$kind" = "refused" ]; then
+    echo "[db-reset] refused: ENV=prod — this would drop every table; unset ENV=prod to reset a dev database" >&2
+    exit 1
+elif [ "$kind" = "sqlite" ]; then
     for f in "$target" "$target-wal" "$target-shm" "$(.venv/bin/python -c 'from app.settings import get_settings; print(get_settings().huey_sqlite_path)')"; do
         if [ "$f" != ":memory:" ] && [ -e "$f" ]; then rm -f -- "$f"; echo "[db-reset] deleted $f"; fi
     done

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from huey import crontab
 
-from app.db import write_session
+from app.db import read_session, write_session
 from app.jobs import huey
 from domain.ledger import verify_invariants
 
@@ -15,9 +15,12 @@ log = structlog.get_logger(__name__)
 @huey.periodic_task(crontab(minute="15", hour="8"))  # 08:15 UTC ≈ 03:15/04:15 in New York, after the platform day
 @huey.lock_task("ledger-audit")
 def audit_ledger() -> bool:
-    """Run `domain.ledger.verify_invariants`; log an error listing the problems when any invariant fails."""
-    with write_session() as session:
+    """Run `domain.ledger.verify_invariants` (a read transaction, so webhook processing is never blocked), record
+    the `LedgerAudit`, and log an error listing the problems when any invariant fails."""
+    with read_session() as session:
         audit = verify_invariants(session)
+    with write_session() as session:
+        session.add(audit)
     if audit.ok:
         log.info("ledger.audit_ok", users=audit.users_checked, entries=audit.entries_checked)
     else:

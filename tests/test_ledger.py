@@ -206,7 +206,7 @@ def test_balance_of_is_sum_of_entries_per_member(engine: Engine) -> None:
         assert ledger.balance_of(session, uuid.uuid4()) == 0
 
 
-def test_verify_invariants_ok_on_clean_ledger_and_records_an_audit(engine: Engine) -> None:
+def test_verify_invariants_ok_on_clean_ledger(engine: Engine) -> None:
     make_member(engine)  # a member with no entries is consistent too
     member = make_member(engine)
     _post(engine, member.user_id, TransactionType.earn, 30, "a1", DAY)

@@ -117,3 +117,25 @@ def test_streak_is_independent_of_arrival_order(engine: Engine) -> None:
         apply(engine, daily_body(terra_b, day, steps=6_000), i)
     expected = 12 * 60 + 5 * sum(min(n, 10) for n in range(1, 13))
     assert balance(engine, forward) == balance(engine, backward) == expected
+
+
+def test_credited_day_that_turns_implausible_is_flagged_and_the_rest_held(engine: Engine) -> None:
+    user_id, terra_id = member(engine)
+    apply(engine, daily_body(terra_id, DAY, steps=12_000), 1)  # plausible: 120 + 100 + 5 credited
+    apply(engine, daily_body(terra_id, DAY, steps=61_000, vigorous_min=30), 2)  # now implausible: +60 held
+    assert balance(engine, user_id) == 225
+    with read_session(engine) as session:
+        items, _ = review.list_review_items(session)
+    by_kind = {item.kind: item for item in items}
+    assert set(by_kind) == {"held_points", "plausibility"}
+    assert by_kind["held_points"].amount == 200 + 100 + 60 + 5 - 225
+    assert "225 points already credited" in by_kind["plausibility"].reason
+
+
+def test_review_paging_is_validated(engine: Engine) -> None:
+    from domain.errors import InvalidInput
+
+    with read_session(engine) as session:
+        for page, limit in ((0, 20), (1, 0), (1, 101)):
+            with pytest.raises(InvalidInput):
+                review.list_review_items(session, page=page, limit=limit)

@@ -225,3 +225,23 @@ async def test_connection_lifecycle_auth_reauth_error_deauth(user: User) -> None
     with read_session() as session:
         assert session.exec(select(TrackerConnection)).one().status == "revoked"
         assert session.get(Member, member_id).point_balance == 65  # data after deauth earns nothing
+
+
+async def test_auth_never_moves_a_tracker_between_members_and_keeps_one_primary(user: User) -> None:
+    owner_terra = str(uuid.uuid4())
+    owner = make_member(owner_terra)  # FITBIT, primary
+    other = make_member()
+
+    def auth(member_id: uuid.UUID, terra_id: str, provider: str) -> dict:
+        return {"type": "auth", "status": "success", "reference_id": str(member_id),
+                "user": {"user_id": terra_id, "provider": provider, "reference_id": str(member_id)}}
+
+    await post_webhook(user.http_client, auth(other, owner_terra, "FITBIT"))  # someone else's Terra user
+    await post_webhook(user.http_client, auth(owner, str(uuid.uuid4()), "GARMIN"))  # a second tracker
+    await wait_processed()
+    with read_session() as session:
+        rows = session.exec(select(TrackerConnection).order_by(TrackerConnection.provider)).all()
+        assert [(r.user_id, r.provider, r.is_primary) for r in rows] == [(owner, "FITBIT", True),
+                                                                        (owner, "GARMIN", False)]
+        refused = session.exec(select(WebhookDelivery).where(WebhookDelivery.status == "ignored")).one()
+        assert refused.error is not None and "already connected to another account" in refused.error

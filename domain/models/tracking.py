@@ -61,7 +61,7 @@ class WebhookDelivery(SQLModel, table=True):
     error: str | None = text(1000, nullable=True)
     attempts: int = integer(0)
     received_at: datetime = ts(nullable=False, now=True)
-    processed_at: datetime | None = ts()
+    processed_at: datetime | None = ts()  # when the last processing attempt ended (success or failure)
 
 
 class DailySummary(SQLModel, table=True):
