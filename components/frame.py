@@ -42,7 +42,7 @@ def _nav_item(label: str, target: str, icon: str, active: bool) -> None:
 
 
 async def _sign_out() -> None:
-    sign_out()
+    await sign_out()
     ui.navigate.to("/login")
 
 

@@ -32,14 +32,20 @@ BANNED = "This account is banned; contact support"
 LOCKED = "This account is temporarily locked; try again later"
 BROWSER_SESSION_TTL_SECONDS = 7 * 86400
 
-# Argon2id (m=65536, t=3, p=4) hash of a password no account has: verified for unknown emails so that an unknown
-# email costs the same time as a wrong password (no enumeration by timing, ASVS 6.3.8).
+# Argon2id hash (the PRODUCT.md §3 production parameters m=65536, t=3, p=4) of a password no account has: verified
+# for unknown emails so that an unknown email costs the same time as a wrong password (no enumeration by timing,
+# ASVS 6.3.8). The only dummy hash: it lives here because `authenticate` needs it and the domain cannot import `app`.
 _DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$8977P6f0nlNKCcEYI+Q8Rw$D5N284KiHcqjEpXOGGNmFzn1vOgZ8Z4qLaQmwS6qcG0"
 
 
 def normalize_email(email: str) -> str:
     """The stored form of an email address: surrounding spaces removed, lower-case."""
     return email.strip().lower()
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    """The user with this email (compared in its stored form, `normalize_email`), or None. Any status."""
+    return session.exec(select(User).where(User.email == normalize_email(email))).first()
 
 
 def authenticate(session: Session, email: str, password: str, verify: Verify, clock: Clock) -> User:
@@ -52,7 +58,7 @@ def authenticate(session: Session, email: str, password: str, verify: Verify, cl
       "This account is temporarily locked; try again later" (`locked_until` in the future).
     `extra["reason"]` is one of `credentials`, `pending`, `suspended`, `banned`, `locked`. Read-only.
     """
-    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    user = get_user_by_email(session, email)
     if user is None:
         verify(password, _DUMMY_HASH)
         raise AuthenticationFailed(WRONG_CREDENTIALS, reason="credentials")
@@ -66,6 +72,8 @@ def authenticate(session: Session, email: str, password: str, verify: Verify, cl
         raise AuthenticationFailed(BANNED, reason="banned")
     if user.status != UserStatus.active:
         raise AuthenticationFailed(WRONG_CREDENTIALS, reason="credentials")
+    # Hook for the per-account lockout stored on the user (`failed_logins` / `locked_until`), which a later issue
+    # writes; nothing sets `locked_until` yet — today's 5-failures lockout is `app.security.ratelimit`'s.
     if user.locked_until is not None and user.locked_until > clock():
         raise AuthenticationFailed(LOCKED, reason="locked")
     return user

@@ -15,9 +15,9 @@ from domain.errors import AuthenticationFailed
 
 
 @ui.page("/login", title="Sign in · FitTrack")
-def login_page(request: Request, redirect_to: str = "/") -> RedirectResponse | None:
+async def login_page(request: Request, redirect_to: str = "/") -> RedirectResponse | None:
     target = web_auth.safe_redirect_target(redirect_to)
-    if web_auth.current_user() is not None:
+    if await web_auth.resolve_user() is not None:  # /login is public: the page guard did not resolve the session
         return RedirectResponse(target)
     ip = request.client.host if request.client else None
     theme.apply()  # the app's colours and font (components/theme.py)
@@ -70,6 +70,6 @@ def login_page(request: Request, redirect_to: str = "/") -> RedirectResponse | N
 
 
 @ui.page("/logout", title="Signed out · FitTrack")
-def logout_page() -> RedirectResponse:
-    web_auth.sign_out()
+async def logout_page() -> RedirectResponse:
+    await web_auth.sign_out()
     return RedirectResponse("/login")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
+import sqlalchemy as sa
 from nicegui import ui
 from nicegui.testing import User as SimUser
+from nicegui.testing.user_interaction import UserInteraction
 
 from tests.auth_support import create_account
 
@@ -119,3 +123,125 @@ async def test_open_redirects_are_refused() -> None:
     assert safe_redirect_target("/\\evil.example") == "/"
     assert safe_redirect_target("/leaderboard?period=weekly") == "/leaderboard?period=weekly"
     assert safe_redirect_target(None) == "/"
+
+
+@pytest.mark.parametrize("target", [
+    unquote("/%09/evil.com"),  # "/\t/evil.com": browsers drop the tab → "//evil.com"
+    "/\n/evil.com", "/\r/evil.com", "/ /evil.com", "/\x00/evil.com", "/\u200b/evil.com",
+    "//evil.com", "/\\evil.com", "\\\\evil.com", "https://evil.com", "HTTPS://evil.com", "javascript:alert(1)",
+    "evil.com", "", "/login", "/login?redirect_to=//evil.com", "/leaderboard?q=a b",
+])
+def test_redirect_target_nasty_cases_fall_back_to_home(target: str) -> None:
+    from app.web_auth import safe_redirect_target
+
+    assert safe_redirect_target(target) == "/"
+
+
+@pytest.mark.parametrize("target", ["/", "/leaderboard?period=daily", "/activity", "/admin/review?status=pending#x"])
+def test_redirect_target_same_site_paths_are_kept(target: str) -> None:
+    from app.web_auth import safe_redirect_target
+
+    assert safe_redirect_target(target) == target
+
+
+async def test_encoded_tab_redirect_is_refused_after_sign_in(fast_hash: None, user: SimUser) -> None:
+    create_account("eve@example.com")
+    await user.open("/login?redirect_to=/%09/evil.com")
+    await _sign_in(user, "eve@example.com", "right-password-123")
+    await user.should_not_see(marker="sign-in", retries=50)  # sent home ("/"), not off-site
+    again = await user.http_client.get("/login?redirect_to=/%09/evil.com")
+    assert again.status_code == 307 and again.headers["location"] == "/"
+
+
+async def test_page_guard_reads_the_session_once_per_request(fast_hash: None, user: SimUser) -> None:
+    from app.db import get_engine
+    from app.web_auth import current_user
+
+    seen: list[str | None] = []
+
+    @ui.page("/members-twice")
+    def members_twice() -> None:
+        first, second = current_user(), current_user()
+        assert first is second
+        seen.append(first.email if first else None)
+        ui.label("Members twice")
+
+    create_account("dee@example.com")
+    await user.open("/login?redirect_to=/members-twice")
+    await _sign_in(user, "dee@example.com", "right-password-123")
+    await user.should_see("Members twice", retries=50)
+
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "browser_session" in statement.lower():
+            statements.append(statement)
+
+    engine = get_engine()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = await user.http_client.get("/members-twice")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    assert len(statements) == 1  # the page guard's lookup, reused by both current_user() calls
+    assert seen[-1] == "dee@example.com"
+
+
+async def test_admin_events_recheck_the_role_every_time(
+    fast_hash: None, caplog: pytest.LogCaptureFixture, user: SimUser
+) -> None:
+    from app.db import write_session
+    from app.web_auth import require_admin_event
+    from domain.models import User
+
+    done: list[str] = []
+
+    @ui.page("/admin/event-test")
+    def admin_event_page() -> None:
+        async def act() -> None:
+            admin = await require_admin_event()
+            done.append(admin.email)
+            ui.label(f"Done {len(done)}")
+
+        ui.button("Act", on_click=act)
+
+    admin_id = create_account("boss@example.com", role="admin")
+    await user.open("/login?redirect_to=/admin/event-test")
+    await _sign_in(user, "boss@example.com", "right-password-123")
+    await user.should_see("Act", retries=50)
+    user.find("Act").click()
+    await user.should_see("Done 1", retries=50)
+
+    with write_session() as session:  # demoted while the page stays open: the next event is refused
+        row = session.get(User, admin_id)
+        row.role = "user"
+        session.add(row)
+    user.find("Act").click()
+    await user.should_see("Administrator role required", retries=50)
+    assert done == ["boss@example.com"]
+    # the refused handler raised Forbidden, which NiceGUI logs as an error: expected here, nothing else may be
+    errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
+    assert errors and all("Administrator role required" in r.getMessage() for r in errors)
+    caplog.clear()
+
+
+async def test_frame_sign_out_button_ends_the_session(fast_hash: None, user: SimUser) -> None:
+    from app.web_auth import current_user
+    from components.frame import frame
+
+    @ui.page("/members-framed")
+    def members_framed() -> None:
+        member = current_user()
+        assert member is not None
+        with frame("Framed", member):
+            ui.label("Framed content")
+
+    create_account("fay@example.com")
+    await user.open("/login?redirect_to=/members-framed")
+    await _sign_in(user, "fay@example.com", "right-password-123")
+    await user.should_see("Framed content", retries=50)
+    sign_out_button = next(b for b in user.find(ui.button).elements if b.props.get("icon") == "logout")
+    UserInteraction(user, {sign_out_button}, None).click()
+    await user.should_see(marker="sign-in", retries=50)
+    assert (await user.http_client.get("/members-framed")).status_code == 307

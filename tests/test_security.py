@@ -145,3 +145,58 @@ def test_none_algorithm_and_garbage_rejected() -> None:
     for bad in (unsigned, "garbage", "", "a.b.c"):
         with pytest.raises(AuthenticationFailed):
             tokens.decode_access_token(bad, settings)
+
+
+# --- the shared sign-in sequence (API and login form) ---------------------------------------------------------
+
+
+@pytest.fixture
+def fast_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PASSWORD_HASH_FAST", "1")
+    get_settings.cache_clear()  # also gives this test a fresh in-memory rate limiter
+
+
+def test_dummy_hash_for_unknown_emails_uses_production_parameters() -> None:
+    from domain.accounts import _DUMMY_HASH
+
+    assert _DUMMY_HASH.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert password_context().identify(_DUMMY_HASH) == "argon2"
+
+
+def test_verify_credentials_returns_the_user_for_any_email_spelling(fast_hash: None) -> None:
+    from app.security.signin import verify_credentials
+    from tests.auth_support import create_account
+
+    user_id = create_account("gil@example.com")
+    assert verify_credentials(" Gil@Example.COM ", "right-password-123", "10.0.0.1").id == user_id
+
+
+def test_wrong_credentials_lock_the_account_after_five_failures(fast_hash: None) -> None:
+    from app.security.ratelimit import RateLimited
+    from app.security.signin import verify_credentials
+    from tests.auth_support import create_account
+
+    create_account("hal@example.com")
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed) as failed:
+            verify_credentials("hal@example.com", "wrong-password", "10.0.0.2")
+        assert failed.value.detail == "Email or password is incorrect"
+    with pytest.raises(RateLimited) as limited:  # even the right password: locked (checked before the password)
+        verify_credentials("HAL@example.com", "right-password-123", "10.0.0.3")
+    assert limited.value.detail.startswith("Too many failed sign-in attempts")
+    assert 0 < limited.value.retry_after <= 15 * 60
+
+
+def test_inactive_account_with_right_password_does_not_count_toward_lockout(fast_hash: None) -> None:
+    from app.security.ratelimit import RateLimited
+    from app.security.signin import verify_credentials
+    from tests.auth_support import create_account
+
+    create_account("ivy@example.com", status="pending")
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed) as failed:
+            verify_credentials("ivy@example.com", "right-password-123", "10.0.0.4")
+        assert failed.value.extra["reason"] == "pending"
+    with pytest.raises(RateLimited) as limited:  # the per-minute attempt limit, not the failure lockout
+        verify_credentials("ivy@example.com", "right-password-123", "10.0.0.4")
+    assert limited.value.detail == "Too many sign-in attempts for this account. Try again in a minute."

@@ -10,14 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.db import read_session
 from app.security.jwt import issue_access_token
-from app.security.passwords import verify_password
-from app.security.ratelimit import check_login_allowed, record_login_failure
+from app.security.signin import verify_credentials
 from app.settings import get_settings
-from domain.accounts import authenticate
-from domain.errors import AuthenticationFailed
-from domain.types import utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -39,14 +34,7 @@ class TokenResponse(BaseModel):
                429: {"description": "Too many attempts (problem details, Retry-After)"}},
 )
 def login(body: LoginRequest, request: Request) -> TokenResponse:
-    """Runs in a worker thread (Argon2id verification takes ~0.1 s)."""
-    check_login_allowed(body.email, request.client.host if request.client else None)
-    with read_session() as session:
-        try:
-            user = authenticate(session, body.email, body.password, verify_password, utcnow)
-        except AuthenticationFailed as exc:
-            if exc.extra.get("reason") == "credentials":
-                record_login_failure(body.email)
-            raise
+    """Runs in a worker thread (Argon2id verification takes ~0.1 s). Sign-in sequence: `verify_credentials`."""
+    user = verify_credentials(body.email, body.password, request.client.host if request.client else None)
     token, expires_in = issue_access_token(user.id, user.role, get_settings())
     return TokenResponse(access_token=token, expires_in=expires_in)

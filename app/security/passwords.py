@@ -41,14 +41,3 @@ def verify_password(password: str, hashed: str) -> bool:
         return bool(password_context().verify(password, hashed))
     except (ValueError, TypeError):
         return False
-
-
-@functools.cache
-def _dummy_hash(fast: bool) -> str:
-    return _context(fast).hash("fittrack-dummy-password-for-unknown-emails")
-
-
-def dummy_hash() -> str:
-    """A valid hash of a random-looking password, verified for unknown emails so they cost the same time."""
-    settings = get_settings()
-    return _dummy_hash(settings.env == Env.test and settings.password_hash_fast)

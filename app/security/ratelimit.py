@@ -22,6 +22,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.settings import Settings, get_settings
+from domain.accounts import normalize_email
 
 ACCOUNT_LIMIT = parse("5/minute")
 IP_LIMIT = parse("20/minute")
@@ -59,7 +60,7 @@ def _limiter() -> MovingWindowRateLimiter:
 
 
 def _account_key(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()
 
 
 def _retry_after(limiter: MovingWindowRateLimiter, item: RateLimitItem, *ids: str) -> int:
