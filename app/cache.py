@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import redis
@@ -24,9 +25,11 @@ class Cache(Protocol):
 
 
 class MemoryCache:
-    """Thread-safe in-process cache; entries expire `ttl_seconds` after `set` (None = no expiry)."""
+    """Thread-safe in-process cache; entries expire `ttl_seconds` after `set` (None = no expiry), measured on
+    `clock` (monotonic seconds; injectable so expiry is testable without waiting)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._data: dict[str, tuple[float | None, str]] = {}
 
@@ -37,7 +40,7 @@ class MemoryCache:
             if entry is None:
                 return None
             expires, raw = entry
-            if expires is not None and expires <= time.monotonic():
+            if expires is not None and expires <= self._clock():
                 del self._data[key]
                 return None
         return json.loads(raw)
@@ -45,7 +48,7 @@ class MemoryCache:
     def set(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
         """Store `value` (JSON-serialisable) for `ttl_seconds` seconds."""
         raw = json.dumps(value, default=str)
-        expires = time.monotonic() + ttl_seconds if ttl_seconds else None
+        expires = self._clock() + ttl_seconds if ttl_seconds else None
         with self._lock:
             self._data[key] = (expires, raw)
 

@@ -211,7 +211,8 @@ def refresh_member(session: Session, user_id: uuid.UUID, days: Sequence[date], *
     if client is None:
         return 0
     boards = boards_for_user(session, user_id)
-    periods: dict[str, tuple[Period, date]] = {period_key(Period.alltime, date.today()): (Period.alltime, date.today())}
+    today = platform_day(utcnow())  # all-time has one key; any platform day names it
+    periods: dict[str, tuple[Period, date]] = {period_key(Period.alltime, today): (Period.alltime, today)}
     for day in days:
         for period in (Period.daily, Period.weekly, Period.monthly):
             periods.setdefault(period_key(period, day), (period, day))

@@ -75,31 +75,59 @@ class PointsLanded:
 
 class PointsFeed:
     """Collects "points" messages and emits `landed` (a NiceGUI `Event[PointsLanded]`) at most once per interval:
-    the first message after a quiet period goes out at once, later ones are batched until the interval has passed."""
+    the first message after a quiet period goes out at once, later ones are batched until the interval has passed.
 
-    def __init__(self, interval: float = THROTTLE_SECONDS) -> None:
+    `clock` (seconds, monotonic) and `auto_flush` are injectable: with `auto_flush=False` nothing is scheduled and the
+    caller decides when to `flush()` (e.g. whenever `due_in()` is 0), so the coalescing rule is testable without
+    an event loop or real time."""
+
+    def __init__(self, interval: float = THROTTLE_SECONDS, *, clock: Callable[[], float] = time.monotonic,
+                 auto_flush: bool = True) -> None:
         self.interval = interval
+        self.clock = clock
+        self.auto_flush = auto_flush
         self.landed: Event[PointsLanded] = Event()
         self._pending: list[dict[str, Any]] = []
         self._flush: asyncio.Task | None = None
-        self._last_emit = 0.0
+        self._last_emit: float | None = None
         self.batches_emitted = 0
 
     def add(self, payload: dict[str, Any]) -> None:
-        """Queue one message; schedules a flush unless one is already pending. Call on the event loop."""
+        """Queue one message; with `auto_flush`, schedules a flush (when `due_in()` says) unless one is already
+        scheduled. Call on the event loop."""
         self._pending.append(payload)
-        if self._flush is None or self._flush.done():
-            self._flush = background_tasks.create(self._flush_soon(), name="points-feed-flush")
+        if self.auto_flush and (self._flush is None or self._flush.done()):
+            self._flush = background_tasks.create(self._flush_when_due(), name="points-feed-flush")
 
-    async def _flush_soon(self) -> None:
-        delay = self._last_emit + self.interval - time.monotonic()
+    @property
+    def pending(self) -> int:
+        """Messages waiting for the next batch."""
+        return len(self._pending)
+
+    def due_in(self) -> float:
+        """Seconds until the next batch may go out: 0 after a quiet period, else what is left of the interval since
+        the last batch."""
+        if self._last_emit is None:
+            return 0.0
+        return max(self._last_emit + self.interval - self.clock(), 0.0)
+
+    def flush(self) -> PointsLanded | None:
+        """Emit every pending message now as one batch (the caller respects `due_in()`); None when nothing is
+        pending (then nothing is emitted and the interval does not restart)."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return None
+        self._last_emit = self.clock()
+        landed = PointsLanded.from_messages(batch)
+        self.batches_emitted += 1
+        self.landed.emit(landed)
+        return landed
+
+    async def _flush_when_due(self) -> None:
+        delay = self.due_in()
         if delay > 0:
             await asyncio.sleep(delay)
-        batch, self._pending = self._pending, []
-        self._last_emit = time.monotonic()
-        if batch:
-            self.batches_emitted += 1
-            self.landed.emit(PointsLanded.from_messages(batch))
+        self.flush()
 
 
 _feed: PointsFeed | None = None

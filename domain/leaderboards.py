@@ -15,6 +15,9 @@ those with 0 points in the period. A Redis copy (`app.leaderboard_store`) can se
 `Board` and plugs in through the `BoardStore` port.
 
 At a period's end the final standings (top 100) are archived in `leaderboard_archives` (`archive_ended_periods`).
+
+Privacy (PRODUCT.md §5): names follow each member's setting (`shown_name`), and a hidden member's user id is never
+shown to anyone but themselves (`public_user_id`), on live boards and archives alike.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -37,6 +41,7 @@ from domain.tiers import BOARD_CODES, OPEN_TIER, boards_for
 from domain.types import utcnow
 
 Clock = Callable[[], datetime]
+SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 EXCLUDED_STATUSES: tuple[str, ...] = (UserStatus.banned.value, UserStatus.deleted.value)
 HIDDEN_NAME = "Hidden member"
@@ -64,6 +69,11 @@ class BoardEntry:
     active_days: int
     is_viewer: bool = False
     hidden: bool = False
+
+    @property
+    def public_user_id(self) -> uuid.UUID | None:
+        """The user id this viewer may see: None for a hidden member other than the viewer (`public_user_id`)."""
+        return public_user_id(self.user_id, hidden=self.hidden, is_viewer=self.is_viewer)
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,12 @@ def shown_name(display_name: str, privacy: str, *, is_viewer: bool = False) -> s
     if privacy == LeaderboardPrivacy.initials.value:
         return initials(display_name)
     return HIDDEN_NAME
+
+
+def public_user_id(user_id: uuid.UUID, *, hidden: bool, is_viewer: bool) -> uuid.UUID | None:
+    """A member's user id as a board or archive shows it: None when the member is hidden and is not the viewer, so
+    a hidden member cannot be linked to a profile from a board (PRODUCT.md §5 privacy)."""
+    return None if hidden and not is_viewer else user_id
 
 
 # ---------------------------------------------------------------------------------------------- SQL definition
@@ -331,6 +347,13 @@ def boards_for_user(session: Session, user_id: uuid.UUID) -> list[str]:
     return boards_for(row.tier_code, bool(row.open_tier_opt_in))
 
 
+def default_board(session: Session, user_id: uuid.UUID) -> str:
+    """The board a member sees when they do not pick one: their tier board, else OPEN (no tier, no profile, or
+    not on any board)."""
+    boards = boards_for_user(session, user_id)
+    return boards[0] if boards else OPEN_TIER
+
+
 def boards_with_members(session: Session) -> list[str]:
     """Board codes that have at least one (non-banned, non-deleted) member, in BOARD_CODES order."""
     rows = session.execute(
@@ -366,12 +389,38 @@ class ArchiveSummary:
 
 
 @dataclass(frozen=True)
+class ArchivedStanding:
+    """One row of an archived board as a viewer sees it: names as shown when archived; `user_id` is None for a
+    hidden member other than the viewer (`public_user_id`)."""
+
+    rank: int
+    user_id: uuid.UUID | None
+    display_name: str
+    points: int
+    active_days: int
+
+
+@dataclass(frozen=True)
 class ArchivedBoard:
-    """An archived board: summary plus `standings`, a list of
-    `{"rank", "user_id", "display_name", "points", "active_days", "hidden"}` (top 100, names as shown then)."""
+    """An archived board: summary plus `standings`, the stored list of
+    `{"rank", "user_id", "display_name", "points", "active_days", "hidden"}` (top 100, names as shown then).
+    Show it through `seen_by(viewer_id)`, which applies the privacy rule."""
 
     summary: ArchiveSummary
     standings: list[dict[str, Any]]
+
+    def seen_by(self, viewer_id: uuid.UUID | None) -> list[ArchivedStanding]:
+        """The standings as `viewer_id` may see them (hidden members' ids withheld from everyone else)."""
+        rows = []
+        for s in self.standings:
+            user_id = uuid.UUID(str(s["user_id"]))
+            rows.append(ArchivedStanding(
+                rank=int(s["rank"]),
+                user_id=public_user_id(user_id, hidden=bool(s.get("hidden")), is_viewer=user_id == viewer_id),
+                display_name=str(s["display_name"]), points=int(s["points"]),
+                active_days=int(s.get("active_days", 0)),
+            ))
+        return rows
 
 
 @dataclass(frozen=True)
@@ -401,11 +450,11 @@ def _archive_windows(today: date) -> dict[Period, date]:
     }
 
 
-def plan_archives(session: Session, today: date) -> list[ArchiveDraft]:
+def _plan_archives(session: Session, today: date) -> list[ArchiveDraft]:
     """Compute the final standings of every ended, not yet archived (board, period) within the look-back window
     (35 days, 6 weeks, 2 months before `today`, a platform day). A board-period is archived when the board has
     members and at least one of them earned points in the period (boards nobody scored on are not stored).
-    Read-only; `store_archives` writes the drafts."""
+    Read-only; `_store_archives` writes the drafts."""
     windows = _archive_windows(today)
     lowest = min(windows.values())
     activity = session.execute(
@@ -448,7 +497,7 @@ def _standing_json(entry: BoardEntry) -> dict[str, Any]:
             "points": entry.points, "active_days": entry.active_days, "hidden": entry.hidden}
 
 
-def store_archives(session: Session, drafts: Iterable[ArchiveDraft], clock: Clock = utcnow) -> int:
+def _store_archives(session: Session, drafts: Iterable[ArchiveDraft], clock: Clock = utcnow) -> int:
     """Insert each draft as a `LeaderboardArchive` row unless one exists (unique board, period, period_start);
     a concurrent archiver's row wins (the insert runs in a savepoint and its IntegrityError is absorbed).
     Returns how many rows this call inserted. Nothing is committed here."""
@@ -473,11 +522,21 @@ def store_archives(session: Session, drafts: Iterable[ArchiveDraft], clock: Cloc
     return inserted
 
 
-def archive_ended_periods(session: Session, today: date, clock: Clock = utcnow) -> int:
+def archive_ended_periods(read: SessionFactory, write: SessionFactory, today: date, clock: Clock = utcnow) -> int:
     """Archive the final top-100 standings of every board for each daily/weekly/monthly period that ended before
-    platform day `today` and is not archived yet (look-back: 35 days, 6 weeks, 2 months). Idempotent; safe to run
-    concurrently (unique constraint). Returns the number of archives written. PRODUCT.md §5."""
-    return store_archives(session, plan_archives(session, today), clock)
+    platform day `today` and is not archived yet (look-back: 35 days, 6 weeks, 2 months). PRODUCT.md §5.
+
+    Two transactions, by design: the standings are computed in a `read()` session (no write lock while the boards
+    are ranked), then inserted in a short `write()` session that commits on exit (on SQLite the write lock is held
+    only for the inserts). `read`/`write` are session factories used as context managers, e.g. `app.db.read_session`
+    and `app.db.write_session`. Idempotent and safe to run concurrently (unique board, period, period_start; a
+    concurrent archiver's row wins). Returns the number of archives this call wrote."""
+    with read() as session:
+        drafts = _plan_archives(session, today)
+    if not drafts:
+        return 0
+    with write() as session:
+        return _store_archives(session, drafts, clock)
 
 
 def _summary(row: LeaderboardArchive) -> ArchiveSummary:

@@ -4,9 +4,11 @@ Read-only queries; no NiceGUI, no HTTP. Every function takes an open `Session` a
 platform day (America/New_York, `domain.calendar.platform_day`) passed in by the caller, so the figures are testable
 with a fixed clock. Points are integer points; durations are whole minutes; calories are kcal.
 
-A day's data is the member's **chosen daily summary** for that date: when several connections reported the same
-date, the primary connection's summary wins, then the one with more metric fields, then the first received
-(PRODUCT.md §4 "Duplicates"). All aggregation happens in SQL.
+A day's data is the member's **chosen daily summary** for that date, exactly the one the points engine used:
+`domain.points.chosen_summaries` (primary connection → most detailed → first received → id, PRODUCT.md §4
+"Duplicates"), `domain.points.summary_activity` (manual uploads count as nothing) and
+`domain.points_rules.is_qualifying` are the single source of those rules; this module only presents them. Sums over
+the ledger (`daily_point_totals`, workouts) stay SQL aggregates.
 """
 
 from __future__ import annotations
@@ -29,17 +31,15 @@ from domain.models import (
     TrackerConnection,
     User,
 )
-from domain.points_rules import (
-    DAILY_CAP,
-    QUALIFYING_ACTIVE_MINUTES,
-    QUALIFYING_STEPS,
-    DayActivity,
-    is_qualifying,
-)
+from domain.points import MANUAL_UPLOAD, chosen_summaries, streak_length, summary_activity
+from domain.points_rules import DAILY_CAP, is_qualifying
 
 SERIES_DAYS = 30
 MAX_RANGE_DAYS = 3660  # activity queries span at most ~10 years
-MANUAL_UPLOAD = 2  # Terra metadata.upload_type "manual": shown, but earns nothing and does not qualify
+STREAK_HORIZON_DAYS = 400  # the dashboard streak looks back at most this far
+# Unbounded date filters (None) become these bounds for `chosen_summaries` (valid dates on SQLite, PostgreSQL, Oracle).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9999, 12, 31)
 
 
 # ---------------------------------------------------------------------------------------------------------- shapes
@@ -162,53 +162,24 @@ class ActivitySummary:
     workouts: int
 
 
+@dataclass(frozen=True)
+class ActivityHistory:
+    """The activity page's data for one range: a page of `rows` (newest first) out of `total_days`, the range's
+    `summary` and its `workouts` (newest first)."""
+
+    rows: list[DayRow]
+    total_days: int
+    summary: ActivitySummary
+    workouts: list[WorkoutRow]
+
+
 # --------------------------------------------------------------------------------------------------------- helpers
-def _chosen_summaries(user_id: uuid.UUID, start: date | None = None, end: date | None = None) -> sa.Subquery:
-    """A subquery with one row per date: the member's chosen summary (primary connection wins)."""
-    rank = sa.func.row_number().over(
-        partition_by=col(DailySummary.summary_date),
-        order_by=(
-            sa.case((col(TrackerConnection.is_primary) == sa.true(), 0), else_=1),
-            col(DailySummary.metric_fields).desc(),
-            col(DailySummary.first_received_at),
-        ),
-    )
-    query = (
-        sa.select(
-            col(DailySummary.summary_date).label("day"),
-            col(DailySummary.steps).label("steps"),
-            col(DailySummary.vigorous_seconds).label("vigorous_seconds"),
-            col(DailySummary.moderate_seconds).label("moderate_seconds"),
-            col(DailySummary.low_seconds).label("low_seconds"),
-            col(DailySummary.calories).label("calories"),
-            col(DailySummary.distance_meters).label("distance_meters"),
-            col(DailySummary.upload_type).label("upload_type"),
-            rank.label("pick"),
-        )
-        .join(TrackerConnection, col(TrackerConnection.id) == col(DailySummary.connection_id))
-        .where(col(DailySummary.user_id) == user_id)
-    )
-    if start is not None:
-        query = query.where(col(DailySummary.summary_date) >= start)
-    if end is not None:
-        query = query.where(col(DailySummary.summary_date) <= end)
-    inner = query.subquery("ranked")
-    return sa.select(inner).where(inner.c.pick == 1).subquery("chosen")
-
-
 def _check_range(start: date | None, end: date | None) -> None:
     if start is not None and end is not None:
         if start > end:
             raise InvalidInput("start must be on or before end", field="start")
         if (end - start).days > MAX_RANGE_DAYS:
             raise InvalidInput(f"a date range spans at most {MAX_RANGE_DAYS} days", field="end")
-
-
-def _day_activity(row: sa.Row) -> DayActivity:
-    if row.upload_type == MANUAL_UPLOAD:
-        return DayActivity()
-    return DayActivity(steps=row.steps or 0, vigorous_seconds=row.vigorous_seconds or 0,
-                       moderate_seconds=row.moderate_seconds or 0, light_seconds=row.low_seconds or 0)
 
 
 def _member(session: Session, user_id: uuid.UUID) -> tuple[User, Profile | None]:
@@ -242,12 +213,16 @@ def latest_data_day(session: Session, user_id: uuid.UUID, today: date) -> date |
     return max(days) if days else None
 
 
-def data_window(session: Session, user_id: uuid.UUID, today: date, days: int = SERIES_DAYS) -> tuple[date, date]:
-    """The `days`-day window (inclusive) ending today, or ending at the member's latest day with data when that is
-    older than the window (so replayed historical members see their real month)."""
-    latest = latest_data_day(session, user_id, today)
+def window_ending(today: date, latest: date | None, days: int = SERIES_DAYS) -> tuple[date, date]:
+    """The `days`-day window (inclusive) ending today, or ending at `latest` (the member's latest day with data,
+    `latest_data_day`) when that is older than the window, so replayed historical members see their real month."""
     end = today if latest is None or latest > today - timedelta(days=days - 1) else latest
     return end - timedelta(days=days - 1), end
+
+
+def data_window(session: Session, user_id: uuid.UUID, today: date, days: int = SERIES_DAYS) -> tuple[date, date]:
+    """`window_ending(today, latest_data_day(...), days)`: the member's default date range."""
+    return window_ending(today, latest_data_day(session, user_id, today), days)
 
 
 # --------------------------------------------------------------------------------------------------------- queries
@@ -258,8 +233,9 @@ def member_header(session: Session, user_id: uuid.UUID) -> MemberHeader:
                         role=user.role, tier_code=profile.tier_code if profile else None)
 
 
-def member_labels(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """`{user_id: "Display Name <email>"}` for admin screens (one query)."""
+def member_labels(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """`{user_id: (display name, email)}` for admin screens (one query); the name falls back to the email's local
+    part when the member has no profile."""
     if not user_ids:
         return {}
     rows = session.exec(
@@ -267,7 +243,7 @@ def member_labels(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID
         .join(Profile, col(Profile.user_id) == col(User.id), isouter=True)
         .where(col(User.id).in_(set(user_ids)))
     ).all()
-    return {uid: f"{name or email.split('@', 1)[0]} <{email}>" for uid, email, name in rows}
+    return {uid: (name or email.split("@", 1)[0], email) for uid, email, name in rows}
 
 
 def points_balance(session: Session, user_id: uuid.UUID, today: date) -> PointsBalance:
@@ -278,19 +254,19 @@ def points_balance(session: Session, user_id: uuid.UUID, today: date) -> PointsB
                          cap_remaining_today=max(DAILY_CAP - earned_today, 0))
 
 
-def current_streak(session: Session, user_id: uuid.UUID, today: date, horizon_days: int = 400) -> int:
+def streak_ending(summaries: dict[date, DailySummary], today: date) -> int:
+    """Consecutive qualifying days in `summaries` (chosen summaries, `domain.points.chosen_summaries`) ending
+    today, or ending yesterday when today does not qualify (yet), as `domain.points.streak_length` counts them."""
+    end = today if streak_length(summaries, today, max_days=1) else today - timedelta(days=1)
+    return streak_length(summaries, end, max_days=len(summaries) + 1)
+
+
+def current_streak(session: Session, user_id: uuid.UUID, today: date,
+                   horizon_days: int = STREAK_HORIZON_DAYS) -> int:
     """Consecutive qualifying days (≥ 5,000 steps or ≥ 30 moderate+vigorous minutes, PRODUCT.md §4) ending today,
     or ending yesterday when today does not qualify (yet). Manual data does not qualify. Looks back at most
     `horizon_days` days."""
-    chosen = _chosen_summaries(user_id, today - timedelta(days=horizon_days), today)
-    rows = session.execute(sa.select(chosen).order_by(chosen.c.day.desc())).all()
-    qualifying = {row.day for row in rows if is_qualifying(_day_activity(row))}
-    cursor = today if today in qualifying else today - timedelta(days=1)
-    streak = 0
-    while cursor in qualifying:
-        streak += 1
-        cursor -= timedelta(days=1)
-    return streak
+    return streak_ending(chosen_summaries(session, user_id, today - timedelta(days=horizon_days), today), today)
 
 
 def ledger_entries(
@@ -329,12 +305,14 @@ def points_series(session: Session, user_id: uuid.UUID, start: date, end: date) 
 
 
 def dashboard(session: Session, user_id: uuid.UUID, today: date) -> Dashboard:
-    """Everything the member dashboard shows (see `Dashboard`). `today` is the platform day. Raises NotFound."""
+    """Everything the member dashboard shows (see `Dashboard`). `today` is the platform day; today's steps and
+    minutes are those of the summary the points engine chose for today. Raises NotFound."""
     user, profile = _member(session, user_id)
     earned_today = earned_on(session, user_id, today)
-    today_row = session.execute(sa.select(_chosen_summaries(user_id, today, today))).first()
+    summaries = chosen_summaries(session, user_id, today - timedelta(days=STREAK_HORIZON_DAYS), today)
+    today_summary = summaries.get(today)
     latest = latest_data_day(session, user_id, today)
-    start, end = data_window(session, user_id, today)
+    start, end = window_ending(today, latest)
     has_tracker = session.exec(
         select(sa.func.count()).select_from(TrackerConnection).where(col(TrackerConnection.user_id) == user_id)
     ).one() > 0
@@ -343,14 +321,20 @@ def dashboard(session: Session, user_id: uuid.UUID, today: date) -> Dashboard:
         user_id=user.id, display_name=_display_name(user, profile), today=today,
         balance=user.point_balance, points_earned=user.points_earned,
         earned_today=earned_today, daily_cap=DAILY_CAP, cap_remaining_today=max(DAILY_CAP - earned_today, 0),
-        steps_today=int(today_row.steps or 0) if today_row else 0,
-        active_minutes_today=((today_row.vigorous_seconds or 0) + (today_row.moderate_seconds or 0)) // 60
-        if today_row else 0,
-        streak_days=current_streak(session, user_id, today),
+        steps_today=today_summary.steps if today_summary else 0,
+        active_minutes_today=_active_minutes(today_summary),
+        streak_days=streak_ending(summaries, today),
         has_tracker=bool(has_tracker), latest_data_day=latest,
         series=points_series(session, user_id, start, end), series_start=start, series_end=end,
         series_is_current=end == today, recent_entries=entries,
     )
+
+
+def _active_minutes(summary: DailySummary | None) -> int:
+    """Moderate + vigorous whole minutes of a summary as recorded (manual uploads included: shown, not earning)."""
+    if summary is None:
+        return 0
+    return ((summary.vigorous_seconds or 0) + (summary.moderate_seconds or 0)) // 60
 
 
 def _history_days(user_id: uuid.UUID, start: date | None, end: date | None) -> sa.Subquery:
@@ -377,37 +361,52 @@ def activities(
     """Daily activity history, newest first, one page: `(rows, total days)`. Dates are platform days, inclusive;
     None means unbounded. Raises InvalidInput for start > end, a range over ~10 years, page < 1 or limit ∉ 1..100."""
     _check_range(start, end)
+    _check_page(page, limit)
+    return _day_rows(session, user_id, start, end, page, limit, summaries=None)
+
+
+def _check_page(page: int, limit: int) -> None:
     if page < 1 or not 1 <= limit <= 100:
         raise InvalidInput("page must be ≥ 1 and limit between 1 and 100", field="limit")
+
+
+def _day_rows(
+    session: Session, user_id: uuid.UUID, start: date | None, end: date | None, page: int, limit: int,
+    summaries: dict[date, DailySummary] | None,
+) -> tuple[list[DayRow], int]:
+    """One page of `DayRow`s. The page's days, points and workout counts come from SQL; each day's figures from
+    `summaries` (the chosen summaries covering the range) or, when None, from `chosen_summaries` over the page."""
     days = _history_days(user_id, start, end)
-    chosen = _chosen_summaries(user_id, start, end)
     workout_counts = (
         sa.select(col(Activity.platform_day).label("day"), sa.func.count().label("n"))
         .where(col(Activity.user_id) == user_id).group_by(col(Activity.platform_day)).subquery("w")
     )
     total = session.exec(select(sa.func.count()).select_from(days)).one()
     rows = session.execute(
-        sa.select(days.c.day, chosen.c.steps, chosen.c.vigorous_seconds, chosen.c.moderate_seconds,
-                  chosen.c.low_seconds, chosen.c.calories, chosen.c.distance_meters, chosen.c.upload_type,
-                  col(DailyPointTotal.points), workout_counts.c.n)
+        sa.select(days.c.day, col(DailyPointTotal.points), workout_counts.c.n)
         .select_from(days)
-        .join(chosen, chosen.c.day == days.c.day, isouter=True)
         .join(DailyPointTotal, sa.and_(col(DailyPointTotal.user_id) == user_id,
                                        col(DailyPointTotal.platform_day) == days.c.day), isouter=True)
         .join(workout_counts, workout_counts.c.day == days.c.day, isouter=True)
         .order_by(days.c.day.desc()).offset((page - 1) * limit).limit(limit)
     ).all()
-    return [
-        DayRow(
-            day=row.day, steps=int(row.steps or 0),
-            active_minutes=(int(row.vigorous_seconds or 0) + int(row.moderate_seconds or 0)) // 60,
-            light_minutes=int(row.low_seconds or 0) // 60,
-            calories=float(row.calories) if row.calories is not None else None,
-            distance_km=round(row.distance_meters / 1000, 2) if row.distance_meters is not None else None,
-            points=int(row.points or 0), workouts=int(row.n or 0), manual=row.upload_type == MANUAL_UPLOAD,
-        )
-        for row in rows
-    ], int(total)
+    if summaries is None and rows:
+        summaries = chosen_summaries(session, user_id, rows[-1].day, rows[0].day)
+    return [_day_row(row.day, (summaries or {}).get(row.day), int(row.points or 0), int(row.n or 0))
+            for row in rows], int(total)
+
+
+def _day_row(day: date, summary: DailySummary | None, points: int, workout_count: int) -> DayRow:
+    if summary is None:
+        return DayRow(day=day, steps=0, active_minutes=0, light_minutes=0, calories=None, distance_km=None,
+                      points=points, workouts=workout_count, manual=False)
+    return DayRow(
+        day=day, steps=summary.steps or 0, active_minutes=_active_minutes(summary),
+        light_minutes=(summary.low_seconds or 0) // 60,
+        calories=float(summary.calories) if summary.calories is not None else None,
+        distance_km=round(summary.distance_meters / 1000, 2) if summary.distance_meters is not None else None,
+        points=points, workouts=workout_count, manual=summary.upload_type == MANUAL_UPLOAD,
+    )
 
 
 def workouts(session: Session, user_id: uuid.UUID, *, start: date | None = None, end: date | None = None,
@@ -428,19 +427,21 @@ def activity_summary(session: Session, user_id: uuid.UUID, start: date | None = 
                      end: date | None = None) -> ActivitySummary:
     """Totals and averages over the range (inclusive platform days; None = unbounded). Raises InvalidInput."""
     _check_range(start, end)
-    chosen = _chosen_summaries(user_id, start, end)
-    active = (sa.func.coalesce(chosen.c.vigorous_seconds, 0) + sa.func.coalesce(chosen.c.moderate_seconds, 0))
-    real = chosen.c.upload_type.is_(None) | (chosen.c.upload_type != MANUAL_UPLOAD)
-    qualifying = sa.and_(real, sa.or_(chosen.c.steps >= QUALIFYING_STEPS, active >= QUALIFYING_ACTIVE_MINUTES * 60))
-    agg = session.execute(
-        sa.select(
-            sa.func.count().label("days"),
-            sa.func.coalesce(sa.func.sum(chosen.c.steps), 0).label("steps"),
-            sa.func.coalesce(sa.func.sum(active), 0).label("active_seconds"),
-            sa.func.coalesce(sa.func.sum(chosen.c.calories), 0).label("calories"),
-            sa.func.coalesce(sa.func.sum(sa.case((qualifying, 1), else_=0)), 0).label("qualifying"),
-        ).select_from(chosen)
-    ).one()
+    return _summarise(session, user_id, start, end, _chosen_in(session, user_id, start, end))
+
+
+def _chosen_in(session: Session, user_id: uuid.UUID, start: date | None,
+               end: date | None) -> dict[date, DailySummary]:
+    return chosen_summaries(session, user_id, start or EARLIEST, end or LATEST)
+
+
+def _summarise(session: Session, user_id: uuid.UUID, start: date | None, end: date | None,
+               summaries: dict[date, DailySummary]) -> ActivitySummary:
+    """`ActivitySummary` from the chosen summaries of the range plus SQL sums of points and workouts."""
+    chosen = list(summaries.values())
+    days = len(chosen)
+    steps = sum(s.steps or 0 for s in chosen)
+    active_minutes = sum((s.vigorous_seconds or 0) + (s.moderate_seconds or 0) for s in chosen) // 60
     points_q = (select(sa.func.coalesce(sa.func.sum(col(DailyPointTotal.points)), 0))
                 .where(col(DailyPointTotal.user_id) == user_id))
     workouts_q = select(sa.func.count()).select_from(Activity).where(col(Activity.user_id) == user_id)
@@ -450,13 +451,24 @@ def activity_summary(session: Session, user_id: uuid.UUID, start: date | None = 
     if end is not None:
         points_q = points_q.where(col(DailyPointTotal.platform_day) <= end)
         workouts_q = workouts_q.where(col(Activity.platform_day) <= end)
-    days = int(agg.days)
-    steps = int(agg.steps)
-    active_minutes = int(agg.active_seconds) // 60
     return ActivitySummary(
         start=start, end=end, days_with_data=days, total_steps=steps,
         average_steps=round(steps / days) if days else 0,
         total_active_minutes=active_minutes, average_active_minutes=round(active_minutes / days) if days else 0,
-        total_calories=round(float(agg.calories)), qualifying_days=int(agg.qualifying),
+        total_calories=round(sum(float(s.calories or 0) for s in chosen)),
+        qualifying_days=sum(1 for s in chosen if is_qualifying(summary_activity(s))),
         total_points=int(session.exec(points_q).one()), workouts=int(session.exec(workouts_q).one()),
     )
+
+
+def activity_history(session: Session, user_id: uuid.UUID, start: date, end: date, *, page: int = 1,
+                     limit: int = 20, workout_limit: int = 50) -> ActivityHistory:
+    """Everything the activity page shows for [start, end] (inclusive platform days) in one read: one page of
+    days (`activities`), the range's totals (`activity_summary`) and its workouts (`workouts`), all from one
+    `chosen_summaries` call. Raises InvalidInput like `activities`."""
+    _check_range(start, end)
+    _check_page(page, limit)
+    summaries = chosen_summaries(session, user_id, start, end)
+    rows, total = _day_rows(session, user_id, start, end, page, limit, summaries=summaries)
+    return ActivityHistory(rows=rows, total_days=total, summary=_summarise(session, user_id, start, end, summaries),
+                           workouts=workouts(session, user_id, start=start, end=end, limit=workout_limit))

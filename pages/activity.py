@@ -121,16 +121,15 @@ class activity_view:  # noqa: N801
             return
         self.table.props("loading")
         try:
-            rows, total = await read(member_stats.activities, self.user_id, start=start, end=end,
-                                     page=self.page, limit=PAGE_SIZE)
-            summary = await read(member_stats.activity_summary, self.user_id, start, end)
-            sessions = await read(member_stats.workouts, self.user_id, start=start, end=end)
+            history = await read(member_stats.activity_history, self.user_id, start, end, page=self.page,
+                                 limit=PAGE_SIZE)
         except DomainError as exc:
             self.error.show("Could not show this range", exc.detail)
             return
         finally:
             self.table.props(remove="loading")
         self.error.visible = False
+        rows, total, summary, sessions = history.rows, history.total_days, history.summary, history.workouts
 
         self.days.set(f"{summary.days_with_data:,}", f"{summary.qualifying_days:,} qualifying days")
         self.steps.set(f"{summary.total_steps:,}", f"{summary.average_steps:,} a day on average")

@@ -13,6 +13,7 @@ import math
 
 from nicegui import background_tasks, run, ui
 
+from app.points_events import publish_points_changes
 from app.web_auth import current_user, require_admin_event
 from components.db_calls import read, write
 from components.frame import frame
@@ -22,7 +23,6 @@ from domain.enums import ReviewKind, ReviewStatus, Role
 from domain.errors import DomainError
 from domain.ingest import PointsChange
 from domain.models import ReviewItem
-from tasks.webhooks import publish_points_changes
 
 PAGE_SIZE = 20
 KINDS = {ReviewKind.held_points.value: "Held points", ReviewKind.lowered_total.value: "Lowered totals",
@@ -54,16 +54,16 @@ async def _confirm(title: str, text: str, action: str, color: str) -> bool:
 class review_card(ui.card):  # noqa: N801
     """One review item; its status badge and buttons update in place after a decision."""
 
-    def __init__(self, item: ReviewItem, member: str) -> None:
+    def __init__(self, item: ReviewItem, member: tuple[str, str]) -> None:
         super().__init__()
-        name, _, email = member.partition(" <")
+        name, email = member
         self.item = item
         self.props("flat").classes("ft-card w-full p-4 gap-2")
         with self:
             with ui.row(wrap=False).classes("w-full items-start gap-3"):
                 with ui.column().classes("gap-0 min-w-0 grow"):
                     ui.label(name).classes("font-semibold text-slate-900 truncate max-w-full")
-                    ui.label(email.rstrip(">")).classes("text-xs text-slate-500 truncate max-w-full")
+                    ui.label(email).classes("text-xs text-slate-500 truncate max-w-full")
                 with ui.column().classes("gap-1 items-end shrink-0"):
                     self.status = ui.badge(item.status.capitalize(), color=STATUS_COLORS.get(item.status, "grey"))
                     if item.amount:
@@ -94,10 +94,10 @@ class review_card(ui.card):  # noqa: N801
         self.actions.visible = False
 
     async def _decide(self, decision, title: str, text: str, action: str, color: str, done: str) -> None:  # type: ignore[no-untyped-def]
-        require_admin_event()
+        await require_admin_event()
         if not await _confirm(title, text, action, color):
             return
-        admin = require_admin_event()
+        admin = await require_admin_event()
         try:
             item = await write(decision, self.item.id, admin.id)
         except DomainError as exc:
@@ -150,17 +150,17 @@ class review_queue:  # noqa: N801
         self.pager.visible = False
 
     async def _kind_changed(self, event) -> None:  # type: ignore[no-untyped-def]
-        require_admin_event()
+        await require_admin_event()
         self.kind, self.page = event.value, 1
         await self.load()
 
     async def _status_changed(self, event) -> None:  # type: ignore[no-untyped-def]
-        require_admin_event()
+        await require_admin_event()
         self.status, self.page = event.value, 1
         await self.load()
 
     async def _page_changed(self, event) -> None:  # type: ignore[no-untyped-def]
-        require_admin_event()
+        await require_admin_event()
         if event.value != self.page:
             self.page = event.value
             await self.load()
@@ -180,7 +180,7 @@ class review_queue:  # noqa: N801
         self.list.clear()
         with self.list:
             for item in items:
-                review_card(item, labels.get(item.user_id, str(item.user_id)))
+                review_card(item, labels.get(item.user_id, (str(item.user_id), "")))
         pages = max(math.ceil(total / PAGE_SIZE), 1)
         self.pager.max = pages
         self.pager.visible = pages > 1

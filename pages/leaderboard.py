@@ -21,7 +21,7 @@ from components.frame import frame
 from components.leaderboard_table import leaderboard_table
 from components.notice import notice
 from domain import leaderboards, member_stats
-from domain.calendar import PLATFORM_TZ, platform_day
+from domain.calendar import PLATFORM_TZ, period_bounds, platform_day
 from domain.enums import Period
 from domain.errors import DomainError
 from domain.tiers import OPEN_TIER
@@ -57,13 +57,29 @@ def period_caption(board: leaderboards.Board) -> str:
 
 
 def step(choice: BoardChoice, direction: int) -> date:
-    """A day in the previous (-1) or next (+1) period."""
-    if choice.period == Period.daily:
-        return choice.day + timedelta(days=direction)
-    if choice.period == Period.weekly:
-        return choice.day + timedelta(weeks=direction)
-    first = choice.day.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1) if direction < 0 else (first + timedelta(days=32)).replace(day=1)
+    """A day in the previous (-1: its last day) or next (+1: its first day) period (`domain.calendar.period_bounds`)."""
+    if choice.period == Period.alltime:  # one period only (the navigator is hidden)
+        return choice.day
+    start, end = period_bounds(choice.period, choice.day)
+    return start - timedelta(days=1) if direction < 0 else end + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """What the page needs before the first board read: the member's boards, their default board and their latest
+    day with data (None without data)."""
+
+    boards: list[str]
+    default_board: str
+    latest_data_day: date | None
+
+
+def page_start(session, user_id, today: date) -> PageStart:  # type: ignore[no-untyped-def]
+    """One read for the page's set-up (`leaderboards.boards_for_user`, `default_board`, `latest_data_day`)."""
+    own = leaderboards.boards_for_user(session, user_id)
+    return PageStart(boards=[*own, OPEN_TIER] if OPEN_TIER not in own else own,
+                     default_board=leaderboards.default_board(session, user_id),
+                     latest_data_day=member_stats.latest_data_day(session, user_id, today))
 
 
 class leaderboard_view:  # noqa: N801
@@ -203,14 +219,14 @@ async def leaderboard_page(board: str | None = None, period: str | None = None) 
         return
     today = platform_day(utcnow())
     with frame("Leaderboard", user):
-        own = await read(leaderboards.boards_for_user, user.id)
-        boards = [*own, OPEN_TIER] if OPEN_TIER not in own else own
+        start = await read(page_start, user.id, today)
         if period in {p.value for p in Period}:
             chosen_period = Period(period)
         else:  # members whose data is older than this week (e.g. replayed 2016 data) start on all-time
-            latest = await read(member_stats.latest_data_day, user.id, today)
-            this_week = today - timedelta(days=today.weekday())
+            latest = start.latest_data_day
+            this_week = period_bounds(Period.weekly, today)[0]
             chosen_period = Period.weekly if latest is not None and latest >= this_week else Period.alltime
-        choice = BoardChoice(board=board if board in boards else boards[0], period=chosen_period, day=today)
-        view = leaderboard_view(user.id, boards, choice)
+        chosen_board = board if board in start.boards else start.default_board
+        choice = BoardChoice(board=chosen_board, period=chosen_period, day=today)
+        view = leaderboard_view(user.id, start.boards, choice)
     background_tasks.create(view.load(), name="leaderboard-load")

@@ -10,24 +10,19 @@ from app.db import read_session, write_session
 from app.jobs import huey
 from app.leaderboard_store import configured_client, rebuild
 from domain.calendar import platform_day
-from domain.leaderboards import boards_with_members, plan_archives, store_archives
+from domain.leaderboards import archive_ended_periods, boards_with_members
 from domain.types import utcnow
 
 log = structlog.get_logger(__name__)
 
 
 def archive_now() -> int:
-    """Archive every ended, not yet archived board-period (`domain.leaderboards.archive_ended_periods`): the
-    standings are computed in a read transaction, then stored in a short write transaction (SQLite's write lock is
-    held only for the inserts). Returns the number of archives written."""
-    today = platform_day(utcnow())
-    with read_session() as session:
-        drafts = plan_archives(session, today)
-    if not drafts:
-        return 0
-    with write_session() as session:
-        written = store_archives(session, drafts, utcnow)
-    log.info("leaderboards.archived", archives=written, planned=len(drafts))
+    """Archive every ended, not yet archived board-period as of today's platform day
+    (`domain.leaderboards.archive_ended_periods`: ranked in a read session, stored in a short write transaction).
+    Returns the number of archives written."""
+    written = archive_ended_periods(read_session, write_session, platform_day(utcnow()), utcnow)
+    if written:
+        log.info("leaderboards.archived", archives=written)
     return written
 
 

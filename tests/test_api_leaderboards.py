@@ -10,7 +10,7 @@ import pytest
 import redis
 from nicegui.testing import User as SimUser
 
-from app.db import write_session
+from app.db import read_session, write_session
 from app.security.jwt import issue_access_token
 from app.settings import get_settings
 from domain.leaderboards import archive_ended_periods
@@ -105,8 +105,8 @@ async def test_errors_are_problem_details(user: SimUser) -> None:
 
 async def test_archives_browse(user: SimUser) -> None:
     ids = seed()
-    with write_session() as s:
-        assert archive_ended_periods(s, date(2016, 4, 20), utcnow) == 4  # TIER+OPEN daily 04-12 and weekly 04-11
+    # TIER+OPEN daily 04-12 and weekly 04-11
+    assert archive_ended_periods(read_session, write_session, date(2016, 4, 20), utcnow) == 4
     h = auth(ids["me"])
     listing = (await user.http_client.get("/api/v1/leaderboards/archives",
                                           params={"tier": TIER, "limit": 1, "page": 2}, headers=h)).json()

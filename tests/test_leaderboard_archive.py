@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,11 @@ from domain.types import utcnow
 from tests.leaderboard_support import ARCHIVES, OTHER_TIER, TIER, at, earn, make_member
 
 TODAY = date(2016, 4, 20)  # a Wednesday
+
+
+def archive(engine: Engine, today: date) -> int:
+    """The production path (`tasks.leaderboards.archive_now` calls the same function with the app's sessions)."""
+    return archive_ended_periods(partial(read_session, engine), partial(write_session, engine), today, utcnow)
 
 
 def seed(engine: Engine) -> dict[str, object]:
@@ -51,14 +57,11 @@ def archived(engine: Engine) -> set[tuple[str, str, date]]:
 
 def test_archives_ended_periods_once(engine: Engine) -> None:
     ids = seed(engine)
-    with write_session(engine) as s:
-        assert archive_ended_periods(s, TODAY, utcnow) == len(EXPECTED)
+    assert archive(engine, TODAY) == len(EXPECTED)
     assert archived(engine) == EXPECTED
-    with write_session(engine) as s:
-        assert archive_ended_periods(s, TODAY, utcnow) == 0  # idempotent
+    assert archive(engine, TODAY) == 0  # idempotent
     assert archived(engine) == EXPECTED
-    with write_session(engine) as s:  # the next day, Wednesday's daily boards have ended too
-        assert archive_ended_periods(s, TODAY + timedelta(days=1), utcnow) == 1
+    assert archive(engine, TODAY + timedelta(days=1)) == 1  # the next day, Wednesday's daily boards have ended too
     assert (TIER, "daily", TODAY) in archived(engine)
     with read_session(engine) as s:
         week = get_archive(s, TIER, Period.weekly, date(2016, 4, 11))
@@ -69,6 +72,11 @@ def test_archives_ended_periods_once(engine: Engine) -> None:
         {"rank": 2, "user_id": str(ids["a"]), "display_name": "Jane Doe", "points": 100, "active_days": 1,
          "hidden": False},
     ]
+    # shown to a viewer: a hidden member's id only to themselves (PRODUCT.md §5)
+    assert [(r.rank, r.user_id, r.display_name) for r in week.seen_by(ids["a"])] == [  # type: ignore[arg-type]
+        (1, None, "Hidden member"), (2, ids["a"], "Jane Doe")]
+    assert [r.user_id for r in week.seen_by(ids["b"])] == [ids["b"], ids["a"]]  # type: ignore[arg-type]
+    assert [r.user_id for r in week.seen_by(None)] == [None, ids["a"]]
 
 
 def test_concurrent_archivers_write_each_archive_once(engine: Engine) -> None:
@@ -78,8 +86,7 @@ def test_concurrent_archivers_write_each_archive_once(engine: Engine) -> None:
 
     def run() -> None:
         try:
-            with write_session(engine) as s:
-                results.append(archive_ended_periods(s, TODAY, utcnow))
+            results.append(archive(engine, TODAY))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -97,7 +104,7 @@ def test_archive_keeps_the_top_100(engine: Engine) -> None:
         for i in range(120):
             m = make_member(s, f"Member {i}")
             earn(s, m, date(2016, 4, 19), 500 - i, at(i))
-        archive_ended_periods(s, TODAY, utcnow)
+    archive(engine, TODAY)
     with read_session(engine) as s:
         day = get_archive(s, TIER, Period.daily, date(2016, 4, 19))
     assert [r["rank"] for r in day.standings] == list(range(1, 101))
@@ -106,8 +113,7 @@ def test_archive_keeps_the_top_100(engine: Engine) -> None:
 
 def test_browse_archives(engine: Engine) -> None:
     seed(engine)
-    with write_session(engine) as s:
-        archive_ended_periods(s, TODAY, utcnow)
+    archive(engine, TODAY)
     with read_session(engine) as s:
         everything = list_archives(s, page=1, limit=100)
         assert everything.total == len(EXPECTED) and everything.pages == 1

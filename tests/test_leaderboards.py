@@ -17,7 +17,15 @@ from app.db import read_session, write_session
 from domain.calendar import platform_day
 from domain.enums import Period
 from domain.errors import InvalidInput
-from domain.leaderboards import HIDDEN_NAME, Board, boards_for_user, get_board, initials, shown_name
+from domain.leaderboards import (
+    HIDDEN_NAME,
+    Board,
+    boards_for_user,
+    default_board,
+    get_board,
+    initials,
+    shown_name,
+)
 from tests.leaderboard_support import OTHER_TIER, TIER, USERS, at, earn, make_member, uid
 
 MON = date(2016, 4, 11)  # a Monday
@@ -160,6 +168,9 @@ def test_privacy_names_hidden_counted_viewer_sees_own_name(engine: Engine) -> No
     as_other = board_of(engine, viewer_id=ini)
     assert as_other.me is not None and as_other.me.display_name == "john ronald doe"
     assert initials("  ") == "?" and shown_name("Ann Lee", "hidden", is_viewer=True) == "Ann Lee"
+    # ids: a hidden member's only to themselves
+    assert [e.public_user_id for e in board.entries] == [None, vis, ini, one]
+    assert as_hidden.entries[0].public_user_id == hid
 
 
 def test_open_membership_and_boards_for_user(engine: Engine) -> None:
@@ -180,6 +191,7 @@ def test_open_membership_and_boards_for_user(engine: Engine) -> None:
         assert boards_for_user(s, opted) == [TIER, "OPEN"]
         assert boards_for_user(s, no_sex) == ["OPEN"]
         assert boards_for_user(s, uuid.uuid4()) == []
+        assert [default_board(s, m) for m in (tier_only, opted, no_sex, uuid.uuid4())] == [TIER, TIER, "OPEN", "OPEN"]
 
 
 def test_banned_and_deleted_excluded_suspended_listed(engine: Engine) -> None:

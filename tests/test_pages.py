@@ -89,6 +89,20 @@ async def test_leaderboard_highlights_my_row(fast_hashing: None, user: Simulated
     assert len(around.rows) == 2
 
 
+async def test_period_navigation_steps_whole_periods(user: SimulatedUser) -> None:
+    from datetime import date
+
+    from domain.enums import Period
+    from pages.leaderboard import BoardChoice, step  # imported once the `user` fixture has loaded the app
+
+    assert step(BoardChoice("OPEN", Period.daily, date(2016, 3, 1)), -1) == date(2016, 2, 29)
+    assert step(BoardChoice("OPEN", Period.weekly, date(2016, 4, 13)), -1) == date(2016, 4, 10)  # previous Sunday
+    assert step(BoardChoice("OPEN", Period.weekly, date(2016, 4, 13)), 1) == date(2016, 4, 18)  # next Monday
+    assert step(BoardChoice("OPEN", Period.monthly, date(2016, 3, 31)), -1) == date(2016, 2, 29)
+    assert step(BoardChoice("OPEN", Period.monthly, date(2016, 12, 5)), 1) == date(2017, 1, 1)
+    assert step(BoardChoice("OPEN", Period.alltime, date(2016, 3, 1)), 1) == date(2016, 3, 1)
+
+
 async def test_activity_page_lists_days(fast_hashing: None, user: SimulatedUser) -> None:
     today = platform_day(utcnow())
     walker = member(display_name="Walker")

@@ -1,12 +1,13 @@
 """Leaderboard API (PRODUCT.md §5; mounted under `/api/v1`): a board for the signed-in member, and archived final
 standings. Thin: validation and shaping only; `domain.leaderboards` does the work, Redis serves reads when configured.
 
-Hidden members are shown as "Hidden member" and their `user_id` is `null` (except to themselves), so a hidden member
-cannot be linked to a public profile from a board.
+Privacy is decided in the domain (`BoardEntry.public_user_id`, `ArchivedBoard.seen_by`): hidden members are shown as
+"Hidden member" and their `user_id` is `null` (except to themselves); the routes only serialize.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -19,8 +20,7 @@ from app.leaderboard_store import get_store
 from domain import leaderboards
 from domain.calendar import platform_day
 from domain.enums import Period
-from domain.models import Profile, User
-from domain.tiers import OPEN_TIER
+from domain.models import User
 from domain.types import utcnow
 
 router = APIRouter(prefix="/leaderboards", tags=["leaderboards"])
@@ -31,10 +31,14 @@ def _tier_param(tier: str | None) -> str | None:
     return tier.strip().replace(" ", "+") if tier is not None else None
 
 
+def _id(user_id: uuid.UUID | None) -> str | None:
+    return str(user_id) if user_id is not None else None
+
+
 def _entry(entry: leaderboards.BoardEntry) -> dict[str, Any]:
     return {
         "rank": entry.rank,
-        "user_id": None if entry.hidden and not entry.is_viewer else str(entry.user_id),
+        "user_id": _id(entry.public_user_id),
         "display_name": entry.display_name,
         "points": entry.points,
         "active_days": entry.active_days,
@@ -72,11 +76,10 @@ def get_archive(
     "display_name", "points", "active_days"}]}`; 404 problem when that period is not archived."""
     archived = leaderboards.get_archive(session, _tier_param(tier) or "", period, period_start)
     summary = archived.summary
-    own = str(user.id)
     standings = [
-        {"rank": s["rank"], "user_id": None if s.get("hidden") and s["user_id"] != own else s["user_id"],
-         "display_name": s["display_name"], "points": s["points"], "active_days": s.get("active_days", 0)}
-        for s in archived.standings
+        {"rank": s.rank, "user_id": _id(s.user_id), "display_name": s.display_name, "points": s.points,
+         "active_days": s.active_days}
+        for s in archived.seen_by(user.id)
     ]
     return {"tier": summary.board, "period": summary.period.value, "period_start": summary.period_start.isoformat(),
             "period_end": summary.period_end.isoformat(), "archived_at": summary.archived_at.isoformat(),
@@ -96,10 +99,7 @@ def get_leaderboard(
     "display_name", "points", "active_days", "is_viewer"}], "me": {...} | null, "around_me": [...]}`.
     Periods: daily, weekly (Monday 00:00 America/New_York), monthly, alltime (`period_start`/`end` null).
     400 problem for an unknown tier; 422 for a bad period, limit or date."""
-    board = _tier_param(tier)
-    if board is None:
-        profile = session.get(Profile, user.id)
-        board = profile.tier_code if profile and profile.tier_code else OPEN_TIER
+    board = _tier_param(tier) or leaderboards.default_board(session, user.id)
     result = leaderboards.get_board(
         session, board=board, period=period, day=on or platform_day(utcnow()), viewer_id=user.id, limit=limit,
         store=get_store(),
