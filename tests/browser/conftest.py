@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, Server, child_database, running_app
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, Server, child_database, huey_worker, running_app
+
+SCALED_REDIS_URL = "redis://127.0.0.1:6379/3"  # this fixture's own Redis database, flushed before use
 
 
 @pytest.fixture
@@ -18,6 +20,21 @@ def app_server(tmp_path: Path) -> Iterator[Server]:
     with running_app(tmp_path / "server") as server, child_database(server):
         yield server
     assert "Traceback" not in server.log(), server.log()
+
+
+@pytest.fixture
+def scaled_app_server(tmp_path: Path) -> Iterator[Server]:
+    """The production topology on one machine: the app with REDIS_URL (RedisHuey, Redis pub/sub, Redis leaderboards)
+    and a separate `huey_consumer` process doing the work. Fails the test if either logged a traceback."""
+    import redis
+
+    redis.Redis.from_url(SCALED_REDIS_URL).flushdb()
+    with running_app(tmp_path / "server", extra_env={"REDIS_URL": SCALED_REDIS_URL}) as server, \
+            huey_worker(server) as worker_log, child_database(server):
+        yield server
+    assert "Traceback" not in server.log(), server.log()
+    assert "Traceback" not in worker_log.read_text(), worker_log.read_text()
+    assert "process_webhook_delivery" in worker_log.read_text()  # the worker, not the app, processed it
 
 
 @pytest.fixture

@@ -31,10 +31,12 @@ def prepare_database(env: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def running_app(workdir: Path, *, timeout: float = 60.0) -> Iterator[Server]:
+def running_app(workdir: Path, *, timeout: float = 60.0, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """Start the app, wait until `/health/live` answers (at most `timeout` seconds), yield it; terminate it
-    afterwards. Raises `RuntimeError` with the tail of the log if it exits or does not start in time."""
-    overrides = {"TERRA_SIGNING_SECRET": SIGNING_SECRET, "PASSWORD_HASH_FAST": "1", "LOG_LEVEL": "INFO"}
+    afterwards. `extra_env` adds child settings (e.g. `REDIS_URL`). Raises `RuntimeError` with the tail of the log
+    if it exits or does not start in time."""
+    overrides = {"TERRA_SIGNING_SECRET": SIGNING_SECRET, "PASSWORD_HASH_FAST": "1", "LOG_LEVEL": "INFO",
+                 **(extra_env or {})}
     with _running_app(workdir, env_overrides=overrides, timeout=timeout, prepare=prepare_database) as server:
         yield server
 
@@ -44,3 +46,28 @@ def child_database(server: Server) -> Iterator[None]:
     """Point this process's settings and engine at the child's database (to create test members directly)."""
     with child_settings(server, ("DATABASE_URL", "ENV", "PASSWORD_HASH_FAST", "TERRA_SIGNING_SECRET")):
         yield
+
+
+@contextlib.contextmanager
+def huey_worker(server: Server) -> Iterator[Path]:
+    """A separate `huey_consumer tasks.huey` process with the app's environment (RedisHuey when it has REDIS_URL);
+    yields its log path and stops it with SIGINT (graceful) afterwards."""
+    import signal
+    import subprocess
+    import sys
+
+    log_path = server.log_path.with_name("worker.log")
+    consumer = Path(sys.executable).with_name("huey_consumer")
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([str(consumer), "tasks.huey", "-w", "2", "-k", "thread", "-f"],
+                                   cwd=Path(__file__).resolve().parents[2], env=server.env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    try:
+        yield log_path
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

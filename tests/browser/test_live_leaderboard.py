@@ -36,6 +36,17 @@ def post_webhook(server: Server, payload: dict) -> httpx.Response:
 
 
 def test_leaderboard_moves_live_when_a_webhook_lands(app_server: Server, page: Page) -> None:
+    overtake_live(app_server, page)
+
+
+def test_live_update_crosses_processes_through_redis(scaled_app_server: Server, page: Page) -> None:
+    """Same story with a separate Huey worker: the points land in another process and reach the page through
+    Redis pub/sub; the board is read from Redis sorted sets."""
+    overtake_live(scaled_app_server, page)
+
+
+def overtake_live(app_server: Server, page: Page) -> None:
+    """A member watches their tier's daily board; a rival's signed webhook puts the rival on top, in place."""
     today = platform_day(utcnow())
     me = member(display_name="Me Myself", biological_sex="F", fitness_level="INT")
     rival = member(display_name="Rival Runner", biological_sex="F", fitness_level="INT")
