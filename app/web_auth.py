@@ -16,6 +16,7 @@ app.storage.user", §7 "checked on every request and every UI event").
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -153,15 +154,12 @@ async def require_admin_event() -> User:
     return user
 
 
+FORBIDDEN_PAGE = (Path(__file__).resolve().parent.parent / "assets" / "forbidden.html").read_text(encoding="utf-8")
+
+
 def _forbidden_page() -> HTMLResponse:
-    body = (
-        "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-        "<title>403 · FitTrack</title></head><body style='font-family:system-ui,sans-serif;display:flex;"
-        "min-height:90vh;align-items:center;justify-content:center;background:#f8fafc;color:#0f172a'>"
-        "<div style='text-align:center;max-width:28rem;padding:1rem'><h1 style='font-size:3rem;margin:0'>403</h1>"
-        "<p>This page is for administrators only.</p><p><a href='/'>Back to FitTrack</a></p></div></body></html>"
-    )
-    return HTMLResponse(body, status_code=403)
+    """The 403 page signed-in non-admins get on `/admin*` (static HTML in assets/forbidden.html)."""
+    return HTMLResponse(FORBIDDEN_PAGE, status_code=403)
 
 
 class PageGuardMiddleware(BaseHTTPMiddleware):

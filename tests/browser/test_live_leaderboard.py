@@ -75,4 +75,4 @@ def test_member_is_refused_on_admin(app_server: Server, page: Page) -> None:
     for path in ("/admin", "/admin/review"):
         response = page.goto(app_server.base_url + path)
         assert response is not None and response.status == 403
-        expect(page.get_by_text("administrators only")).to_be_visible()
+        expect(page.get_by_role("heading", name="Administrators only")).to_be_visible()
