@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.api.deps import get_session, require_admin
-from app.api.pagination import PageParams, page_response
+from app.api.pagination import Page, PageParams, page_response
+from app.api.schemas import UserOut
 from domain.accounts import list_users
 from domain.enums import Role, UserStatus
 from domain.models import User
@@ -18,30 +17,7 @@ from domain.models import User
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-class AdminUserItem(BaseModel):
-    id: uuid.UUID
-    email: str
-    role: str
-    status: str
-    tier_code: str | None
-    point_balance: int
-    points_earned: int
-    display_name: str | None
-
-
-class Pagination(BaseModel):
-    page: int
-    limit: int
-    total: int
-    pages: int
-
-
-class AdminUserPage(BaseModel):
-    items: list[AdminUserItem]
-    pagination: Pagination
-
-
-@router.get("/users", response_model=AdminUserPage, summary="Search users (admin)")
+@router.get("/users", response_model=Page[UserOut], summary="Search users (admin)")
 def admin_users(
     q: str | None = Query(None, max_length=254, description="Contains, case-insensitive: email or display name"),
     role: Role | None = Query(None),
@@ -52,7 +28,4 @@ def admin_users(
 ) -> dict[str, Any]:
     rows, total = list_users(session, q=q, role=role.value if role else None,
                              status=status.value if status else None, page=params.page, limit=params.limit)
-    items = [AdminUserItem(id=r.id, email=r.email, role=r.role, status=r.status, tier_code=r.tier_code,
-                           point_balance=r.point_balance, points_earned=r.points_earned,
-                           display_name=r.display_name) for r in rows]
-    return page_response(items, total, params)
+    return page_response([UserOut.model_validate(row) for row in rows], total, params)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import Query
+from pydantic import BaseModel
+
+T = TypeVar("T")
 
 MAX_LIMIT = 100
 
@@ -35,3 +38,17 @@ def page_response(items: Sequence[Any], total: int, params: PageParams) -> dict[
             "pages": math.ceil(total / params.limit) if total else 0,
         },
     }
+
+
+class PageInfo(BaseModel):
+    page: int
+    limit: int
+    total: int
+    pages: int
+
+
+class Page(BaseModel, Generic[T]):
+    """The list envelope as an OpenAPI schema: `response_model=Page[ItemSchema]`."""
+
+    items: list[T]
+    pagination: PageInfo
