@@ -43,7 +43,7 @@ async def test_wrong_password_shows_the_message(fast_hash: None, user: SimUser) 
     await user.open("/login")
     await user.should_see("FitTrack")
     await _sign_in(user, "ann@example.com", "wrong-password-1")
-    await user.should_see("Email or password is incorrect", retries=50)
+    await user.should_see("Email or password is incorrect", retries=300)
 
 
 async def test_empty_form_asks_for_both_fields(user: SimUser) -> None:
@@ -56,7 +56,7 @@ async def test_pending_account_message(fast_hash: None, user: SimUser) -> None:
     create_account("new@example.com", status="pending")
     await user.open("/login")
     await _sign_in(user, "new@example.com", "right-password-123")
-    await user.should_see("Please verify your email before signing in", retries=50)
+    await user.should_see("Please verify your email before signing in", retries=300)
 
 
 async def test_signed_out_visit_redirects_to_login(user: SimUser) -> None:
@@ -74,7 +74,7 @@ async def test_right_password_lands_on_the_requested_page(fast_hash: None, user:
     create_account("bea@example.com")
     await user.open("/members-area")
     await _sign_in(user, "bea@example.com", "right-password-123", enter=True)
-    await user.should_see("Members only content", retries=50)
+    await user.should_see("Members only content", retries=300)
     # signed in: the page guard lets the member through and /login sends them on
     assert (await user.http_client.get("/members-area")).status_code == 200
     again = await user.http_client.get("/login?redirect_to=/members-area")
@@ -93,7 +93,7 @@ async def test_suspending_a_signed_in_member_ends_their_access(fast_hash: None, 
     user_id = create_account("cid@example.com")
     await user.open("/login?redirect_to=/members-area")
     await _sign_in(user, "cid@example.com", "right-password-123")
-    await user.should_see("Members only content", retries=50)
+    await user.should_see("Members only content", retries=300)
     from app.db import write_session
     from domain.models import User
 
@@ -112,7 +112,7 @@ async def test_admin_passes_the_admin_guard(fast_hash: None, user: SimUser) -> N
     create_account("root@example.com", role="admin")
     await user.open("/login?redirect_to=/admin/test-only")
     await _sign_in(user, "root@example.com", "right-password-123")
-    await user.should_see("Admin test page", retries=50)
+    await user.should_see("Admin test page", retries=300)
 
 
 async def test_open_redirects_are_refused() -> None:
@@ -148,7 +148,7 @@ async def test_encoded_tab_redirect_is_refused_after_sign_in(fast_hash: None, us
     create_account("eve@example.com")
     await user.open("/login?redirect_to=/%09/evil.com")
     await _sign_in(user, "eve@example.com", "right-password-123")
-    await user.should_not_see(marker="sign-in", retries=50)  # sent home ("/"), not off-site
+    await user.should_not_see(marker="sign-in", retries=300)  # sent home ("/"), not off-site
     again = await user.http_client.get("/login?redirect_to=/%09/evil.com")
     assert again.status_code == 307 and again.headers["location"] == "/"
 
@@ -169,7 +169,7 @@ async def test_page_guard_reads_the_session_once_per_request(fast_hash: None, us
     create_account("dee@example.com")
     await user.open("/login?redirect_to=/members-twice")
     await _sign_in(user, "dee@example.com", "right-password-123")
-    await user.should_see("Members twice", retries=50)
+    await user.should_see("Members twice", retries=300)
 
     statements: list[str] = []
 
@@ -209,16 +209,16 @@ async def test_admin_events_recheck_the_role_every_time(
     admin_id = create_account("boss@example.com", role="admin")
     await user.open("/login?redirect_to=/admin/event-test")
     await _sign_in(user, "boss@example.com", "right-password-123")
-    await user.should_see("Act", retries=50)
+    await user.should_see("Act", retries=300)
     user.find("Act").click()
-    await user.should_see("Done 1", retries=50)
+    await user.should_see("Done 1", retries=300)
 
     with write_session() as session:  # demoted while the page stays open: the next event is refused
         row = session.get(User, admin_id)
         row.role = "user"
         session.add(row)
     user.find("Act").click()
-    await user.should_see("Administrator role required", retries=50)
+    await user.should_see("Administrator role required", retries=300)
     assert done == ["boss@example.com"]
     # the refused handler raised Forbidden, which NiceGUI logs as an error: expected here, nothing else may be
     errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
@@ -240,8 +240,8 @@ async def test_frame_sign_out_button_ends_the_session(fast_hash: None, user: Sim
     create_account("fay@example.com")
     await user.open("/login?redirect_to=/members-framed")
     await _sign_in(user, "fay@example.com", "right-password-123")
-    await user.should_see("Framed content", retries=50)
+    await user.should_see("Framed content", retries=300)
     sign_out_button = next(b for b in user.find(ui.button).elements if b.props.get("icon") == "logout")
     UserInteraction(user, {sign_out_button}, None).click()
-    await user.should_see(marker="sign-in", retries=50)
+    await user.should_see(marker="sign-in", retries=300)
     assert (await user.http_client.get("/members-framed")).status_code == 307
