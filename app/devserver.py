@@ -4,13 +4,16 @@
 database, Huey file, JWT keys and NiceGUI storage under `workdir`, waits until `GET /health/live` answers, yields an
 `AppProcess` and stops the process afterwards. The child gets a clean environment: no pytest/NiceGUI test variables
 (they would switch `ui.run` into test mode, notes/nicegui.md §2.4) and no `REDIS_URL` unless the caller passes one.
-Used by tests/test_replay.py, tests/browser/server.py and bench/ingest_bench.py.
+`running_worker(app)` adds a separate `huey_consumer tasks.huey` process with the app's environment (the production
+topology when the app has `REDIS_URL`).
+Used by tests/test_replay.py, tests/browser/server.py, bench/ingest_bench.py and bench/live_push_bench.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -123,6 +126,28 @@ def running_app(workdir: Path, *, env_overrides: Mapping[str, str] | None = None
         yield app
     finally:
         _stop(process)
+
+
+@contextlib.contextmanager
+def running_worker(app: AppProcess, *, workers: int = 2) -> Iterator[Path]:
+    """A separate `huey_consumer tasks.huey -w <workers> -k thread -f` process with `app.env` (RedisHuey when the
+    app has `REDIS_URL`; without it the worker would share the app's SQLite queue file). Its stdout and stderr go to
+    `worker.log` next to the app's log; yields that path. On exit it is stopped with SIGINT (graceful: running tasks
+    finish), killed after 20 s."""
+    log_path = app.log_path.with_name("worker.log")
+    consumer = Path(sys.executable).with_name("huey_consumer")
+    with open(log_path, "wb") as log:  # the child holds its own handle
+        process = subprocess.Popen([str(consumer), "tasks.huey", "-w", str(workers), "-k", "thread", "-f"],
+                                   cwd=ROOT, env=app.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield log_path
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextlib.contextmanager

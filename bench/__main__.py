@@ -4,10 +4,12 @@
 2. Replay wall time of the real Fitbit data on a fresh database (`bench.ingest_bench`).
 3. Leaderboard read latency p50/p95 with 100,000 members in one tier, database and Redis
    (`bench.leaderboard_bench`, when present).
+4. Live push latency, signed webhook POSTed → live `points` event published, in the production topology (Redis and
+   a separate huey_consumer) and the embedded default (`bench.live_push_bench`).
 
 Writes `bench-results/bench.json` (everything) and `bench-results/BENCH.md` (summary with machine details:
 `uname -a`, nproc, Python version, date, the command). Options: `--quick` (fewer payloads and members, for a smoke
-run), `--skip-replay`, `--skip-leaderboard`.
+run), `--skip-replay`, `--skip-leaderboard`, `--skip-live`.
 """
 
 from __future__ import annotations
@@ -89,6 +91,16 @@ def markdown(result: dict[str, Any]) -> str:
                         lines.append(f"| {db_name} | {source} | {period} | {stats.get('p50_ms')} | "
                                      f"{stats.get('p95_ms')} |")
         lines.append("")
+    live = result.get("live_push")
+    if live:
+        from bench.live_push_bench import table
+
+        lines += [f"## Live push latency (signed Terra `daily` POSTed → live `points` event, target < "
+                  f"{live.get('target_ms', 1000)} ms)", "",
+                  f"{live.get('samples')} sequential samples per topology (random 0–{live.get('gap_max_s')} s pauses), "
+                  f"then {live.get('idle_samples')} each after {live.get('idle_seconds')} s of quiet. Full details in "
+                  "`live_push.md` / `live_push.json`.", "",
+                  *table(live), ""]
     for name, error in result.get("errors", {}).items():
         lines += [f"## {name}: FAILED", "", "```", error[-3000:], "```", ""]
     return "\n".join(lines)
@@ -99,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument("--skip-leaderboard", action="store_true")
+    parser.add_argument("--skip-live", action="store_true")
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
     started = time.monotonic()
@@ -124,6 +137,14 @@ def main(argv: list[str] | None = None) -> int:
                 result["leaderboard"] = leaderboard_bench.main(["--members", "5000"] if args.quick else [])
             except Exception:  # noqa: BLE001
                 result["errors"]["leaderboard"] = traceback.format_exc()
+
+    if not args.skip_live:
+        try:
+            from bench import live_push_bench
+
+            result["live_push"] = live_push_bench.main(["--samples", "20", "--idle-samples", "1"] if args.quick else [])
+        except Exception:  # noqa: BLE001
+            result["errors"]["live_push"] = traceback.format_exc()
 
     result["seconds"] = round(time.monotonic() - started, 1)
     (RESULTS / "bench.json").write_text(json.dumps(result, indent=2, default=str))

@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from app.devserver import AppProcess, child_settings
+from app.devserver import AppProcess, child_settings, running_worker
 from app.devserver import running_app as _running_app
 
 CHROMIUM = "/usr/lib/chromium/chromium"  # the real binary (/usr/bin/chromium is a shell wrapper)
@@ -51,23 +51,6 @@ def child_database(server: Server) -> Iterator[None]:
 @contextlib.contextmanager
 def huey_worker(server: Server) -> Iterator[Path]:
     """A separate `huey_consumer tasks.huey` process with the app's environment (RedisHuey when it has REDIS_URL);
-    yields its log path and stops it with SIGINT (graceful) afterwards."""
-    import signal
-    import subprocess
-    import sys
-
-    log_path = server.log_path.with_name("worker.log")
-    consumer = Path(sys.executable).with_name("huey_consumer")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(consumer), "tasks.huey", "-w", "2", "-k", "thread", "-f"],
-                                   cwd=Path(__file__).resolve().parents[2], env=server.env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    try:
+    yields its log path and stops it with SIGINT (graceful) afterwards. See `app.devserver.running_worker`."""
+    with running_worker(server) as log_path:
         yield log_path
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
