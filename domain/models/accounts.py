@@ -77,6 +77,8 @@ class Profile(SQLModel, table=True):
     goals: dict | None = json_col(default_factory=dict)
     timezone: str = text(64, default="America/New_York")
     leaderboard_privacy: str = text(16, default=LeaderboardPrivacy.visible.value)
+    # Dark mode for the web pages: True/False as the member chose it in the header; None = follow the system
+    dark_mode: bool | None = Field(default=None, sa_column=sa.Column(sa.Boolean(), nullable=True))
     created_at: datetime = ts(nullable=False, now=True)
     updated_at: datetime = ts(nullable=False, now=True)
 
