@@ -14,7 +14,7 @@ sys.path.insert(0, str(_APP_DIR.parent))  # run by path (`python app/main.py`, p
 
 from nicegui import app, ui  # noqa: E402
 
-from app import realtime, runtime  # noqa: E402
+from app import metrics, realtime, runtime  # noqa: E402
 from app.api import api_router  # noqa: E402
 from app.api.problems import install_problem_handlers  # noqa: E402
 from app.logging_setup import configure_logging, install_request_id  # noqa: E402
@@ -26,6 +26,7 @@ settings = get_settings()
 configure_logging(settings)
 install_problem_handlers(app)
 install_page_guard(app)
+metrics.install(app)  # request counts/latency by route template; GET /metrics
 install_request_id(app)  # outermost of our middlewares: every response carries X-Request-ID
 app.include_router(api_router)
 app.include_router(webhook_router)

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
+from app import metrics
 from app.api.problems import problem_response
 from app.db import write_session
 from app.settings import get_settings
@@ -81,12 +82,14 @@ async def terra_webhook(request: Request) -> JSONResponse:
     settings = get_settings()
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
+        metrics.webhook_delivery("invalid")
         return problem_response(413, detail="webhook body larger than 10 MB")
     try:
         signed_at = signature.verify(raw, signature.signature_header(request.headers), settings.terra_signing_secret,
                          tolerance=settings.terra_signature_tolerance_seconds or None)
     except signature.SignatureError as exc:
         log.warning("webhook.signature_rejected", reason=str(exc))
+        metrics.webhook_delivery("signature_rejected")
         return problem_response(
             401, "Invalid webhook signature", str(exc), headers={"WWW-Authenticate": "Terra-Signature"}
         )
@@ -94,10 +97,13 @@ async def terra_webhook(request: Request) -> JSONResponse:
         body = raw.decode("utf-8")
         event = parse_event(json.loads(body))
     except UnicodeDecodeError:
+        metrics.webhook_delivery("invalid")
         return problem_response(400, "Malformed body", "the webhook body must be UTF-8 encoded JSON")
     except json.JSONDecodeError as exc:
+        metrics.webhook_delivery("invalid")
         return problem_response(400, "Malformed JSON", f"the webhook body is not valid JSON: {exc}")
     except InvalidInput as exc:
+        metrics.webhook_delivery("invalid")
         return problem_response(400, "Invalid webhook payload", exc.detail, errors=exc.extra.get("errors"))
     trace_id = request.headers.get("x-terra-trace-id")
     delivery_id = await run_in_threadpool(
@@ -107,7 +113,9 @@ async def terra_webhook(request: Request) -> JSONResponse:
     )
     if delivery_id is None:
         log.info("webhook.duplicate", trace_id=trace_id, event_type=event.type)
+        metrics.webhook_delivery("duplicate")
         return JSONResponse({"status": "duplicate", "trace_id": trace_id})
     await run_in_threadpool(enqueue, delivery_id)
     log.info("webhook.accepted", delivery_id=str(delivery_id), event_type=event.type, trace_id=trace_id)
+    metrics.webhook_delivery("accepted")
     return JSONResponse({"status": "accepted", "delivery_id": str(delivery_id)})

@@ -18,6 +18,7 @@ import structlog
 from huey import crontab
 from sqlmodel import col, or_, select
 
+from app import metrics
 from app.db import read_session, write_session
 from app.jobs import huey
 from app.points_events import publish_points_changes
@@ -54,7 +55,9 @@ def run_delivery(delivery_id: uuid.UUID) -> str:
                 delivery.processed_at = utcnow()
                 session.add(delivery)
         log.exception("webhook.processing_failed", delivery_id=str(delivery_id))
+        metrics.delivery_processed("failed")
         raise
+    metrics.delivery_processed(outcome.status, outcome.points_changes)
     try:
         publish_points_changes(outcome.points_changes)
     except Exception:  # noqa: BLE001 - the points are committed; only the notification is retried
