@@ -37,7 +37,8 @@ from domain.types import utcnow
 SESSION_KEY = "sid"
 LOGIN_PATH = "/login"
 # Paths anyone may open without signing in. Others may extend these (e.g. a public landing or results page).
-PUBLIC_PATHS: set[str] = {LOGIN_PATH, "/logout", "/favicon.ico", "/openapi.json", "/docs", "/redoc"}
+# "/" is public: signed-out visitors get the landing page, members their dashboard (pages/home.py resolves the user).
+PUBLIC_PATHS: set[str] = {"/", LOGIN_PATH, "/logout", "/favicon.ico", "/openapi.json", "/docs", "/redoc", "/metrics"}
 PUBLIC_PREFIXES: list[str] = [
     "/_nicegui", "/assets/", "/api/", "/webhooks/", "/health", "/docs/", "/static/",
 ]

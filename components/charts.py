@@ -8,6 +8,10 @@ from nicegui import ui
 
 from components.theme import PRIMARY
 
+# Axis and grid colours that read well on light and dark backgrounds (one definition for every chart).
+CHART_AXIS = {"axisLabel": {"color": "#64748b"}, "axisLine": {"lineStyle": {"color": "#cbd5e1"}}}
+CHART_SPLIT = {"splitLine": {"lineStyle": {"color": "rgba(148, 163, 184, 0.25)"}}}
+
 
 class points_chart(ui.echart):  # noqa: N801
     """Bar chart of points per day. `set_series([(date, points), ...])` updates it in place."""
@@ -17,10 +21,8 @@ class points_chart(ui.echart):  # noqa: N801
             "animationDuration": 300,
             "grid": {"left": 8, "right": 8, "top": 16, "bottom": 8, "containLabel": True},
             "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-            "xAxis": {"type": "category", "data": [], "axisTick": {"show": False},
-                      "axisLine": {"lineStyle": {"color": "#cbd5e1"}}, "axisLabel": {"color": "#64748b"}},
-            "yAxis": {"type": "value", "splitLine": {"lineStyle": {"color": "#e2e8f0"}},
-                      "axisLabel": {"color": "#64748b"}},
+            "xAxis": {"type": "category", "data": [], "axisTick": {"show": False}, **CHART_AXIS},
+            "yAxis": {"type": "value", **CHART_SPLIT, "axisLabel": CHART_AXIS["axisLabel"]},
             "series": [{"type": "bar", "name": "Points", "data": [], "barMaxWidth": 18,
                         "itemStyle": {"color": PRIMARY, "borderRadius": [4, 4, 0, 0]}}],
         })

@@ -1,29 +1,105 @@
 """The shared page layout: `with frame("Leaderboard", user): ...` (after NiceGUI's examples/modularization).
 
-Header: the FitTrack brand, the member's point balance (live: it updates when their points land), sign-out.
-Left drawer: navigation (Dashboard, Leaderboard, Activity; Admin → Review for admins); on screens narrower than
-1024 px it is hidden and opened with the menu button. The content column below is where the page goes.
+Header: the FitTrack brand, the member's point balance (live: it updates when their points land), the dark-mode
+toggle, sign-out. Left drawer: navigation (Dashboard, Leaderboard, Activity; Admin → Overview, Users, Review queue for
+admins); on screens narrower than 1024 px it is hidden and opened with the menu button. The content column below is
+where the page goes.
+
+Dark mode is remembered per member (`profiles.dark_mode`, `domain.accounts.set_dark_mode`): the page applies it with
+`ui.dark_mode(value)` once the header data is read. `app.storage.user` keeps a copy (with the member's id) only so
+that the next page paints in the right mode at once; the database value always wins.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
-from nicegui import background_tasks, ui
+from nicegui import app, background_tasks, ui
+from sqlmodel import Session
 
 from app import realtime
-from app.web_auth import sign_out
+from app.web_auth import resolve_user, sign_out
 from components import theme
-from components.db_calls import read
-from domain import member_stats
+from components.db_calls import read, write
+from domain import accounts, member_stats
 from domain.enums import Role
+from domain.errors import DomainError
 from domain.models import User
 
 NAVIGATION = [("Dashboard", "/", "space_dashboard"), ("Leaderboard", "/leaderboard", "leaderboard"),
               ("Activity", "/activity", "directions_walk")]
-ADMIN_NAVIGATION = [("Review queue", "/admin/review", "fact_check")]
+ADMIN_NAVIGATION = [("Overview", "/admin", "insights"), ("Users", "/admin/users", "group"),
+                    ("Review queue", "/admin/review", "fact_check")]
 DRAWER_BREAKPOINT = 1024
+DARK_MODE_KEY = "dark_mode"  # app.storage.user: {"user": "<id>", "value": true|false|null} (a paint hint only)
+SYSTEM_PREFERS_DARK = "window.matchMedia('(prefers-color-scheme: dark)').matches"
+
+
+@dataclass(frozen=True)
+class _HeaderData:
+    header: member_stats.MemberHeader
+    dark_mode: bool | None
+
+
+def _header_data(session: Session, user_id: uuid.UUID) -> _HeaderData:
+    return _HeaderData(member_stats.member_header(session, user_id), accounts.dark_mode_of(session, user_id))
+
+
+def _remembered_dark_mode(user_id: uuid.UUID) -> bool | None:
+    hint = app.storage.user.get(DARK_MODE_KEY)
+    if isinstance(hint, dict) and hint.get("user") == str(user_id):
+        value = hint.get("value")
+        return value if isinstance(value, bool) else None
+    return None
+
+
+def _remember_dark_mode(user_id: uuid.UUID, value: bool | None) -> None:
+    app.storage.user[DARK_MODE_KEY] = {"user": str(user_id), "value": value}
+
+
+class dark_mode_toggle:  # noqa: N801
+    """The header's light/dark button. Starts from the paint hint; `apply(value)` sets the member's stored choice;
+    a click flips the mode that is showing (asking the browser when it follows the system) and saves it."""
+
+    def __init__(self, user_id: uuid.UUID) -> None:
+        self.user_id = user_id
+        self.dark = ui.dark_mode(_remembered_dark_mode(user_id))
+        self.button = ui.button(on_click=self.toggle) \
+            .props('flat round dense color=white aria-label="Toggle dark mode"').mark("dark-toggle")
+        with self.button:
+            self.tooltip = ui.tooltip("")
+        self._show_icon()
+
+    def _show_icon(self) -> None:
+        dark = self.dark.value
+        self.button.props(f"icon={'light_mode' if dark else 'dark_mode'}")
+        self.tooltip.set_text("Switch to light mode" if dark else "Switch to dark mode")
+
+    def apply(self, value: bool | None) -> None:
+        self.dark.set_value(value)
+        _remember_dark_mode(self.user_id, value)
+        self._show_icon()
+
+    async def toggle(self) -> None:
+        showing = self.dark.value
+        if showing is None:  # following the system: flip what the member actually sees
+            try:
+                showing = bool(await ui.run_javascript(SYSTEM_PREFERS_DARK, timeout=2))
+            except TimeoutError:
+                showing = False
+        value = not showing
+        self.apply(value)
+        member = await resolve_user()
+        if member is None:
+            ui.navigate.to("/login")
+            return
+        try:
+            await write(accounts.set_dark_mode, member.id, value)
+        except DomainError as exc:
+            ui.notify(f"Could not save your display setting: {exc.detail}", type="warning")
 
 
 def _current_path() -> str:
@@ -58,9 +134,10 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
     path = _current_path()
     is_admin = user.role == Role.admin.value
 
-    # value=False + show-if-above: Quasar opens it on wide screens by itself (no JS round trip on connect)
+    # value=False + show-if-above: Quasar opens it on wide screens by itself (no JS round trip on connect).
+    # No bg-white: Quasar paints the drawer itself (white, or the dark colour in dark mode).
     drawer = ui.left_drawer(value=False, bordered=True) \
-        .props(f"show-if-above width=240 breakpoint={DRAWER_BREAKPOINT}").classes("bg-white p-0 pt-3")
+        .props(f"show-if-above width=240 breakpoint={DRAWER_BREAKPOINT}").classes("p-0 pt-3")
     with ui.header().classes("items-center gap-1 px-3 py-2 bg-primary text-white shadow-sm"):
         ui.button(icon="menu", on_click=drawer.toggle) \
             .props('flat round dense color=white aria-label="Menu"').classes("lg:hidden")
@@ -73,6 +150,7 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
             ui.icon("stars", size="xs")
             balance = ui.label(f"{user.point_balance:,}").classes("font-semibold ft-num").mark("balance")
             ui.label("pts").classes("text-xs opacity-80")
+        dark_toggle = dark_mode_toggle(user.id)
         ui.button(icon="logout", on_click=_sign_out) \
             .props('flat round dense color=white aria-label="Sign out"').tooltip("Sign out")
 
@@ -90,7 +168,8 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
             if is_admin:
                 ui.item_label("Admin").props("header").classes("text-xs uppercase tracking-wide pt-4")
                 for label, target, icon in ADMIN_NAVIGATION:
-                    _nav_item(label, target, icon, path.startswith(target))
+                    nested = target != "/admin" and path.startswith(f"{target}/")
+                    _nav_item(label, target, icon, path == target or nested)
         ui.space()
         with ui.list().classes("ft-nav w-full pb-3"), ui.item(on_click=_sign_out):
             with ui.item_section().props("avatar").classes("min-w-0 pr-3"):
@@ -99,7 +178,9 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
                 ui.label("Sign out")
 
     async def load_header() -> None:
-        header = await read(member_stats.member_header, user.id)
+        data = await read(_header_data, user.id)
+        header = data.header
+        dark_toggle.apply(data.dark_mode)
         name.set_text(header.display_name)
         initial.set_text(header.display_name[:1].upper())
         tier.set_text(f"Tier {header.tier_code}" if header.tier_code else "OPEN tier")

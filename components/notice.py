@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 STYLES = {
-    "empty": ("text-slate-500", "bg-white"),
+    "empty": ("text-slate-500", ""),
     "info": ("text-sky-700", "bg-sky-50"),
     "error": ("text-red-700", "bg-red-50"),
 }

@@ -202,3 +202,22 @@ def get_user_summary(session: Session, user_id: uuid.UUID) -> UserSummary:
     if row is None:
         raise NotFound("No such user")
     return _summary(*row)
+
+
+def set_dark_mode(session: Session, user_id: uuid.UUID, value: bool | None) -> bool | None:
+    """Remember the member's dark-mode choice on their profile (`True` dark, `False` light, `None` follow the
+    system; PRODUCT.md §8 "dark mode"). Returns the stored value. Raises NotFound for a user without a profile.
+    Call in a write session."""
+    profile = session.get(Profile, user_id)
+    if profile is None:
+        raise NotFound("No such member")
+    profile.dark_mode = value
+    profile.updated_at = utcnow()
+    session.add(profile)
+    session.flush()
+    return value
+
+
+def dark_mode_of(session: Session, user_id: uuid.UUID) -> bool | None:
+    """The member's remembered dark-mode choice (see `set_dark_mode`); None when unset or without a profile."""
+    return session.exec(select(Profile.dark_mode).where(Profile.user_id == user_id)).first()

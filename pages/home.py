@@ -1,13 +1,13 @@
-"""`/` — the member dashboard: balance, earned today against the 1,000-point cap, steps and active minutes today,
-streak, a 30-day points chart and the latest ledger entries (PRODUCT.md §4). Live: re-read in place when this
-member's points land."""
+"""`/` — signed out: the landing page (pages/landing.py). Signed in: the member dashboard — balance, earned today
+against the 1,000-point cap, steps and active minutes today, streak, a 30-day points chart and the latest ledger
+entries (PRODUCT.md §4). Live: re-read in place when this member's points land."""
 
 from __future__ import annotations
 
 from nicegui import background_tasks, ui
 
 from app import realtime
-from app.web_auth import current_user
+from app.web_auth import resolve_user
 from components.charts import points_chart
 from components.db_calls import read
 from components.frame import frame
@@ -18,6 +18,7 @@ from domain import member_stats
 from domain.calendar import platform_day
 from domain.errors import DomainError
 from domain.types import utcnow
+from pages.landing import landing
 
 LEDGER_COLUMNS = [
     {"name": "when", "label": "Day", "field": "when", "align": "left"},
@@ -130,9 +131,9 @@ class dashboard_view:  # noqa: N801
 
 @ui.page("/")
 async def dashboard_page() -> None:
-    user = current_user()
-    if user is None:  # the page guard redirects first; this covers a session that ended meanwhile
-        ui.navigate.to("/login")
+    user = await resolve_user()  # "/" is public (app/web_auth.py): read the session here, in a worker thread
+    if user is None:  # signed-out visitors get the landing page
+        landing()
         return
     with frame("Dashboard", user):
         view = dashboard_view(user.id)
