@@ -60,7 +60,8 @@ class AdminOverview:
     drawings_by_status: dict[str, int]
     tickets: int
     free_entries: int
-    prizes: int
+    prizes: int  # prize rows (a prize of quantity q is one prize)
+    prize_units: int  # Σ quantity: how many winners the prizes make
     prize_value_usd: float
     fulfillments_by_status: dict[str, int]
     sponsors: int
@@ -105,8 +106,8 @@ def overview(session: Session, today: date) -> AdminOverview:
         select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((col(Ticket.is_free_entry), 1), else_=0)), 0))
         .select_from(Ticket)
     ).one()
-    prizes, prize_value = session.exec(
-        select(sa.func.coalesce(sa.func.sum(Prize.quantity), 0),
+    prizes, prize_units, prize_value = session.exec(
+        select(sa.func.count(), sa.func.coalesce(sa.func.sum(Prize.quantity), 0),
                sa.func.coalesce(sa.func.sum(Prize.value_usd * Prize.quantity), 0.0))
     ).one()
     connections_by_status = _by(session, col(TrackerConnection.status))
@@ -128,6 +129,7 @@ def overview(session: Session, today: date) -> AdminOverview:
         tickets=int(tickets),
         free_entries=int(free_entries),
         prizes=int(prizes),
+        prize_units=int(prize_units),
         prize_value_usd=float(prize_value),
         fulfillments_by_status=_by(session, col(PrizeFulfillment.status)),
         sponsors=_count(session, Sponsor),

@@ -213,7 +213,8 @@ class overview_view:  # noqa: N801
                     _breakdown(c.drawings_by_status, [s.value for s in DrawingStatus]), marker="count-drawings")
             _figure("Tickets", "confirmation_number", f"{c.tickets:,}", f"{c.free_entries:,} free entries",
                     color="accent", marker="count-tickets")
-            _figure("Prizes", "redeem", f"{c.prizes:,}", f"${c.prize_value_usd:,.0f} total value", color="positive",
+            _figure("Prizes", "redeem", f"{c.prizes:,}",
+                    f"{c.prize_units:,} units · ${c.prize_value_usd:,.0f} total value", color="positive",
                     marker="count-prizes")
             _figure("Fulfillments", "local_shipping", f"{sum(c.fulfillments_by_status.values()):,}",
                     _breakdown(c.fulfillments_by_status, [s.value for s in FulfillmentStatus]), color="info",
