@@ -30,7 +30,7 @@ from domain.errors import DomainError
 from domain.models import User
 
 NAVIGATION = [("Dashboard", "/", "space_dashboard"), ("Leaderboard", "/leaderboard", "leaderboard"),
-              ("Activity", "/activity", "directions_walk")]
+              ("Activity", "/activity", "directions_walk"), ("Profile", "/profile", "person")]
 ADMIN_NAVIGATION = [("Overview", "/admin", "insights"), ("Users", "/admin/users", "group"),
                     ("Review queue", "/admin/review", "fact_check")]
 DRAWER_BREAKPOINT = 1024
