@@ -39,7 +39,6 @@ DRAW_STEPS: list[tuple[str, str]] = [
 DATA_CREDIT = ("Demo activity data: Furberg, R., Brinton, J., Keller, M., Curtis, A. (2016). Crowd-sourced Fitbit "
                "datasets 03.12.2016–05.12.2016. Zenodo.")
 DATA_DOI = "https://doi.org/10.5281/zenodo.53894"
-JOIN_NOTE = "Registration opens soon. Already a member? Sign in to see your points and leaderboard."
 
 
 def _brand(dark_text: bool = False) -> None:
@@ -49,28 +48,16 @@ def _brand(dark_text: bool = False) -> None:
                                                                              else "text-white"))
 
 
-def _join_dialog() -> ui.dialog:
-    with ui.dialog() as dialog, ui.card().classes("ft-card p-6 gap-3 max-w-sm"):
-        with ui.row(wrap=False).classes("items-center gap-2"):
-            ui.icon("how_to_reg", size="md", color="primary")
-            ui.label("Join FitTrack").classes("text-lg font-semibold text-slate-900")
-        ui.label(JOIN_NOTE).classes("text-sm text-slate-600").mark("join-note")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Close", on_click=dialog.close).props("flat no-caps")
-            ui.button("Sign in", on_click=lambda: ui.navigate.to("/login")).props("unelevated no-caps")
-    return dialog
-
-
-def _cta(join: ui.dialog, *, suffix: str = "") -> None:
-    """Sign in (a real link to /login) and Join (explains that registration opens soon), for a teal background."""
+def _cta(*, suffix: str = "") -> None:
+    """Sign in (a link to /login) and Join (a link to /register), for a teal background."""
     with ui.row().classes("gap-3 items-center"):
         ui.button("Sign in").props("href=/login unelevated no-caps size=lg color=white text-color=primary") \
             .classes("px-6 font-semibold").mark(f"landing-sign-in{suffix}" + ("" if suffix else " sign-in"))
-        ui.button("Join FitTrack", on_click=join.open).props("outline no-caps size=lg color=white") \
+        ui.button("Join FitTrack").props("href=/register outline no-caps size=lg color=white") \
             .classes("px-6 font-semibold").mark(f"join{suffix}")
 
 
-def _hero(join: ui.dialog) -> None:
+def _hero() -> None:
     with ui.element("section").classes("w-full bg-gradient-to-br from-teal-800 via-teal-700 to-emerald-600 text-white"):
         with ui.row(wrap=False).classes("w-full max-w-6xl mx-auto px-5 pt-5 items-center"):
             _brand()
@@ -84,7 +71,7 @@ def _hero(join: ui.dialog) -> None:
                 ui.label("FitTrack turns the steps, active minutes and workouts your tracker already records into "
                          "points. Climb a leaderboard of people like you and spend your points on prize drawings.") \
                     .classes("text-lg text-teal-50 max-w-xl")
-                _cta(join)
+                _cta()
                 ui.label("Free to join · Works with Fitbit, Garmin, Oura, Polar and more · US adults 18+") \
                     .classes("text-sm text-teal-100")
             _hero_card()
@@ -148,7 +135,7 @@ def _points() -> None:
                         ui.label(rule).classes("text-sm text-slate-600")
 
 
-def _drawings(join: ui.dialog) -> None:
+def _drawings() -> None:
     with ui.element("section").classes("w-full max-w-6xl mx-auto px-5 py-14"):
         ui.label("How drawings work").classes("text-sm font-semibold uppercase tracking-wide text-primary")
         ui.label("Prizes you can check for yourself").classes("text-3xl font-bold text-slate-900 tracking-tight mb-6")
@@ -164,7 +151,7 @@ def _drawings(join: ui.dialog) -> None:
         with ui.card().props("flat").classes("w-full mt-10 rounded-2xl p-8 gap-4 items-center text-center "
                                              "bg-gradient-to-r from-teal-700 to-emerald-600 text-white"):
             ui.label("Ready to make your steps count?").classes("text-2xl font-bold")
-            _cta(join, suffix="-bottom")
+            _cta(suffix="-bottom")
 
 
 def _footer() -> None:
@@ -188,9 +175,8 @@ def landing() -> None:
     theme.apply()
     ui.page_title("FitTrack · Move more, earn points, win prizes")
     ui.query(".nicegui-content").classes("p-0 gap-0")
-    join = _join_dialog()
-    _hero(join)
+    _hero()
     _features()
     _points()
-    _drawings(join)
+    _drawings()
     _footer()

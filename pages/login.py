@@ -38,6 +38,9 @@ async def login_page(request: Request, redirect_to: str = "/") -> RedirectRespon
         error = ui.label("").classes("text-sm text-red-700 bg-red-50 rounded px-3 py-2 w-full").mark("error")
         error.set_visibility(False)
         button = ui.button("Sign in").props("unelevated size=lg").classes("w-full bg-emerald-600").mark("sign-in")
+        with ui.row().classes("w-full justify-between text-sm"):  # issue 4: sign-up and password reset
+            ui.link("Create an account", "/register").classes("text-emerald-700").mark("create-account")
+            ui.link("Forgot password?", "/forgot-password").classes("text-slate-500").mark("forgot-password")
 
     def show_error(message: str) -> None:
         error.set_text(message)

@@ -23,9 +23,10 @@ def test_landing_sign_in_and_member_refused_on_admin(app_server: Server, page: P
     expect(page.get_by_text("Up to 1,000 points a day from all sources together.")).to_be_visible()
     expect(page.get_by_text("10.5281/zenodo.53894")).to_be_visible()  # the data credit
 
-    page.get_by_role("button", name="Join FitTrack").first.click()
-    expect(page.get_by_text("Registration opens soon.")).to_be_visible()
-    page.get_by_role("button", name="Close").click()
+    page.get_by_role("link", name="Join FitTrack").first.click()
+    page.wait_for_url("**/register")
+    expect(page.get_by_role("button", name="Create account")).to_be_visible()
+    page.go_back()
 
     page.get_by_role("link", name="Sign in").first.click()
     page.wait_for_url(app_server.base_url + "/login")
