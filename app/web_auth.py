@@ -39,8 +39,9 @@ LOGIN_PATH = "/login"
 # Paths anyone may open without signing in. Others may extend these (e.g. a public landing or results page).
 # "/" is public: signed-out visitors get the landing page, members their dashboard (pages/home.py resolves the user).
 PUBLIC_PATHS: set[str] = {"/", LOGIN_PATH, "/logout", "/favicon.ico", "/openapi.json", "/docs", "/redoc", "/metrics"}
+PUBLIC_PATHS |= {"/register", "/verify-email", "/forgot-password", "/reset-password", "/dev/mailbox"}  # issue 4
 PUBLIC_PREFIXES: list[str] = [
-    "/_nicegui", "/assets/", "/api/", "/webhooks/", "/health", "/docs/", "/static/",
+    "/_nicegui", "/assets/", "/api/", "/webhooks/", "/health", "/docs/", "/static/", "/u/",
 ]
 ADMIN_PREFIX = "/admin"
 # `request.state` attribute where the page guard keeps the user it resolved (a `User`, or None when signed out).

@@ -1,3 +1,17 @@
 """NiceGUI pages. Importing this package registers every `@ui.page` (member, admin, public)."""
 
-from pages import activity, admin_overview, admin_review, admin_users, home, leaderboard, login  # noqa: F401
+from pages import (  # noqa: F401
+    activity,
+    admin_overview,
+    admin_review,
+    admin_users,
+    dev_mailbox,
+    home,
+    leaderboard,
+    login,
+    profile,
+    public_profile,
+    register,
+    reset_password,
+    verify_email,
+)

@@ -5,4 +5,4 @@ Add one import per task module below.
 
 from app import metrics  # noqa: F401  (Huey signal handlers: task counters; WORKER_METRICS_PORT server)
 from app.jobs import huey  # noqa: F401  (the instance `huey_consumer tasks.huey` runs)
-from tasks import leaderboards, ledger, system, webhooks  # noqa: F401
+from tasks import leaderboards, ledger, mail, system, tiers, webhooks  # noqa: F401

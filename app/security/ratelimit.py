@@ -87,6 +87,9 @@ def check_login_allowed(email: str, ip: str | None) -> None:
                           _retry_after(limiter, ACCOUNT_LIMIT, "login-acct", account))
 
 
-def record_login_failure(email: str) -> None:
-    """Count a failed sign-in (wrong email or password) toward the 15-minute lockout of that account key."""
-    _limiter().hit(LOCKOUT_LIMIT, "login-fail", _account_key(email))
+def record_login_failure(email: str) -> bool:
+    """Count a failed sign-in (wrong email or password) toward the 15-minute lockout of that account key; returns
+    True when this failure locked the account (the 5th within the window)."""
+    limiter = _limiter()
+    limiter.hit(LOCKOUT_LIMIT, "login-fail", _account_key(email))
+    return not limiter.test(LOCKOUT_LIMIT, "login-fail", _account_key(email))

@@ -28,6 +28,18 @@ def verify_credentials(email: str, password: str, ip: str | None) -> User:
         try:
             return authenticate(session, email, password, verify_password, utcnow)
         except AuthenticationFailed as exc:
-            if exc.extra.get("reason") == "credentials":
-                record_login_failure(email)
+            if exc.extra.get("reason") == "credentials" and record_login_failure(email):
+                _tell_owner_about_lockout(email)
             raise
+
+
+def _tell_owner_about_lockout(email: str) -> None:
+    """Email the account's owner (if the account exists) that it is locked for 15 minutes; the response to the
+    caller is the same either way, so this reveals nothing about which emails exist."""
+    from app.signup import queue_account_email
+    from domain.accounts import get_user_by_email
+
+    with read_session() as session:
+        owner = get_user_by_email(session, email)
+    if owner is not None:
+        queue_account_email(owner.id, "account_locked")

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from domain.models.accounts import BrowserSession, Profile, User
 from domain.models.audit import AuditLog, LeaderboardArchive
 from domain.models.points import DailyPointTotal, LedgerAudit, PointTransaction, ReviewItem
+from domain.models.requests import ProfileChangeRequest
 from domain.models.sweepstakes import Drawing, Prize, PrizeFulfillment, Sponsor, Ticket
 from domain.models.tracking import Activity, DailySummary, TrackerConnection, WebhookDelivery
 
@@ -12,6 +13,9 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Activity", "AuditLog", "BrowserSession", "DailyPointTotal", "DailySummary", "Drawing", "LeaderboardArchive",
-    "LedgerAudit", "PointTransaction", "Prize", "PrizeFulfillment", "Profile", "ReviewItem", "Sponsor", "Ticket",
+    "LedgerAudit", "PointTransaction", "Prize", "PrizeFulfillment", "Profile", "ProfileChangeRequest", "ReviewItem",
+    "Sponsor", "Ticket",
     "TrackerConnection", "User", "WebhookDelivery", "metadata",
 ]
+from domain.models.mail import EmailToken, OutboxMessage  # noqa: E402,F401  (issue 4: email tokens, outbox)
+from domain.models.tokens import RefreshToken  # noqa: E402,F401  (issue 4: refresh tokens)

@@ -722,3 +722,114 @@ UPDATE alembic_version SET version_num='0003_oracle_duality_views' WHERE alembic
 
 /
 
+-- Running upgrade 0003_oracle_duality_views -> 0004_profile_requests
+
+CREATE TABLE profile_change_requests (
+    id RAW(16) NOT NULL, 
+    user_id RAW(16) NOT NULL, 
+    field VARCHAR2(32 CHAR) NOT NULL, 
+    requested_value VARCHAR2(64 CHAR) NOT NULL, 
+    reason VARCHAR2(500 CHAR), 
+    status VARCHAR2(16 CHAR) NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    decided_at TIMESTAMP WITH TIME ZONE, 
+    decided_by RAW(16), 
+    CONSTRAINT pk_profile_change_requests PRIMARY KEY (id), 
+    CONSTRAINT fk_profile_change_requests_user_id_users FOREIGN KEY(user_id) REFERENCES users (id)
+)
+
+/
+
+CREATE INDEX ix_profile_change_requests_status ON profile_change_requests (status)
+
+/
+
+CREATE INDEX ix_profile_change_requests_user_id ON profile_change_requests (user_id)
+
+/
+
+UPDATE alembic_version SET version_num='0004_profile_requests' WHERE alembic_version.version_num = '0003_oracle_duality_views'
+
+/
+
+-- Running upgrade 0004_profile_requests -> 0005_mail_tokens
+
+CREATE TABLE email_tokens (
+    id RAW(16) NOT NULL, 
+    user_id RAW(16) NOT NULL, 
+    purpose VARCHAR2(16 CHAR) NOT NULL, 
+    token_hash VARCHAR2(64 CHAR) NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    used_at TIMESTAMP WITH TIME ZONE, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_email_tokens PRIMARY KEY (id), 
+    CONSTRAINT fk_email_tokens_user_id_users FOREIGN KEY(user_id) REFERENCES users (id)
+)
+
+/
+
+CREATE UNIQUE INDEX ix_email_tokens_token_hash ON email_tokens (token_hash)
+
+/
+
+CREATE INDEX ix_email_tokens_user_id ON email_tokens (user_id)
+
+/
+
+CREATE TABLE outbox_messages (
+    id RAW(16) NOT NULL, 
+    to_address VARCHAR2(254 CHAR) NOT NULL, 
+    subject VARCHAR2(200 CHAR) NOT NULL, 
+    text_body CLOB NOT NULL, 
+    html_body CLOB NOT NULL, 
+    template VARCHAR2(32 CHAR) NOT NULL, 
+    status VARCHAR2(16 CHAR) NOT NULL, 
+    attempts INTEGER NOT NULL, 
+    last_error VARCHAR2(1000 CHAR), 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    sent_at TIMESTAMP WITH TIME ZONE, 
+    CONSTRAINT pk_outbox_messages PRIMARY KEY (id)
+)
+
+/
+
+CREATE INDEX ix_outbox_messages_status_created ON outbox_messages (status, created_at)
+
+/
+
+UPDATE alembic_version SET version_num='0005_mail_tokens' WHERE alembic_version.version_num = '0004_profile_requests'
+
+/
+
+-- Running upgrade 0005_mail_tokens -> 0006_refresh_tokens
+
+CREATE TABLE refresh_tokens (
+    id RAW(16) NOT NULL, 
+    user_id RAW(16) NOT NULL, 
+    family_id RAW(16) NOT NULL, 
+    token_hash VARCHAR2(64 CHAR) NOT NULL, 
+    issued_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    family_expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    used_at TIMESTAMP WITH TIME ZONE, 
+    revoked_at TIMESTAMP WITH TIME ZONE, 
+    replaced_by RAW(16), 
+    CONSTRAINT pk_refresh_tokens PRIMARY KEY (id), 
+    CONSTRAINT fk_refresh_tokens_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
+    CONSTRAINT uq_refresh_tokens_token_hash UNIQUE (token_hash)
+)
+
+/
+
+CREATE INDEX ix_refresh_tokens_family_id ON refresh_tokens (family_id)
+
+/
+
+CREATE INDEX ix_refresh_tokens_user_id ON refresh_tokens (user_id)
+
+/
+
+UPDATE alembic_version SET version_num='0006_refresh_tokens' WHERE alembic_version.version_num = '0005_mail_tokens'
+
+/
+
