@@ -52,7 +52,7 @@ def _cta(*, suffix: str = "") -> None:
     """Sign in (a link to /login) and Join (a link to /register), for a teal background."""
     with ui.row().classes("gap-3 items-center"):
         ui.button("Sign in").props("href=/login unelevated no-caps size=lg color=white text-color=primary") \
-            .classes("px-6 font-semibold").mark(f"landing-sign-in{suffix}" + ("" if suffix else " sign-in"))
+            .classes("px-6 font-semibold").mark(f"landing-sign-in{suffix}")
         ui.button("Join FitTrack").props("href=/register outline no-caps size=lg color=white") \
             .classes("px-6 font-semibold").mark(f"join{suffix}")
 

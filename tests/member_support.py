@@ -68,4 +68,4 @@ async def sign_in(user: SimulatedUser, email: str, password: str = PASSWORD) -> 
     user.find(marker="email").type(email)
     user.find(marker="password").type(password)
     user.find(marker="sign-in").click()
-    await user.should_not_see(marker="sign-in", retries=300)
+    await user.should_see(marker="balance", retries=300)  # the signed-in frame (not the login form or landing)
