@@ -30,9 +30,11 @@ from domain.errors import DomainError
 from domain.models import User
 
 NAVIGATION = [("Dashboard", "/", "space_dashboard"), ("Leaderboard", "/leaderboard", "leaderboard"),
-              ("Activity", "/activity", "directions_walk"), ("Profile", "/profile", "person")]
+              ("Activity", "/activity", "directions_walk"), ("Profile", "/profile", "person"),
+              ("Settings", "/settings", "settings")]
 ADMIN_NAVIGATION = [("Overview", "/admin", "insights"), ("Users", "/admin/users", "group"),
-                    ("Review queue", "/admin/review", "fact_check")]
+                    ("Review queue", "/admin/review", "fact_check"),
+                    ("Change requests", "/admin/requests", "edit_note"), ("Mail outbox", "/admin/mail", "outbox")]
 DRAWER_BREAKPOINT = 1024
 DARK_MODE_KEY = "dark_mode"  # app.storage.user: {"user": "<id>", "value": true|false|null} (a paint hint only)
 SYSTEM_PREFERS_DARK = "window.matchMedia('(prefers-color-scheme: dark)').matches"

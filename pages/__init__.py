@@ -2,7 +2,9 @@
 
 from pages import (  # noqa: F401
     activity,
+    admin_mail,
     admin_overview,
+    admin_requests,
     admin_review,
     admin_users,
     dev_mailbox,
@@ -13,5 +15,6 @@ from pages import (  # noqa: F401
     public_profile,
     register,
     reset_password,
+    settings,
     verify_email,
 )
