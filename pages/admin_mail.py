@@ -9,13 +9,15 @@ Admins only: the page guard refuses other roles on `/admin*`, and every event ha
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
+from typing import Any
 
 from nicegui import background_tasks, run, ui
 
 from app.mailer import enqueue_outbox
 from app.web_auth import current_user, require_admin_event
 from components.db_calls import read
+from components.filtered_list import filtered_list
 from components.frame import frame
 from components.notice import notice
 from domain import outbox
@@ -23,7 +25,6 @@ from domain.enums import Role
 from domain.errors import DomainError
 from domain.models import OutboxMessage
 
-PAGE_SIZE = 20
 STATUSES = {"": "All", outbox.FAILED: "Failed", outbox.QUEUED: "Queued", outbox.SENT: "Sent"}
 STATUS_COLORS = {outbox.SENT: "positive", outbox.QUEUED: "warning", outbox.FAILED: "negative"}
 
@@ -65,55 +66,25 @@ class message_card(ui.card):  # noqa: N801
         ui.notify(f"Sending to {message.to_address} again", type="positive")
 
 
-class outbox_list:  # noqa: N801
+class outbox_list(filtered_list):  # noqa: N801
     """Status filter, the message cards and a pager."""
 
+    noun = "message"
+
     def __init__(self, status: str = "", page: int = 1) -> None:
-        self.status = status if status in STATUSES else ""
-        self.page = max(page, 1)
-        with ui.row().classes("w-full items-center gap-3"):
-            ui.select(STATUSES, value=self.status, label="Status", on_change=self._status_changed) \
-                .props("dense outlined options-dense").classes("w-40").mark("status-filter")
-            ui.space()
-            self.count = ui.label().classes("text-sm text-slate-500").mark("outbox-count")
-        self.error = notice("error_outline", kind="error")
-        self.error.visible = False
+        super().__init__(outbox.list_outbox, STATUSES, status, page)
+        self.filter_row("outbox-count")
         self.empty = notice("mark_email_read", "No messages", "Nothing in the outbox matches this filter.")
         self.empty.visible = False
         self.cards = ui.column().classes("w-full gap-3")
-        self.pager = ui.pagination(1, 1, direction_links=True, value=self.page, on_change=self._page_changed) \
-            .props("max-pages=5 boundary-numbers color=grey-8 active-color=primary").mark("pager")
-        self.pager.visible = False
+        self.pager()
 
-    async def _status_changed(self, event) -> None:  # type: ignore[no-untyped-def]
-        await require_admin_event()
-        self.status, self.page = event.value or "", 1
-        await self.load()
-
-    async def _page_changed(self, event) -> None:  # type: ignore[no-untyped-def]
-        await require_admin_event()
-        if event.value != self.page:
-            self.page = event.value
-            await self.load()
-
-    async def load(self) -> None:
-        """Read and show the current page for the current filter."""
-        try:
-            messages, total = await read(outbox.list_outbox, status=self.status or None, page=self.page,
-                                         limit=PAGE_SIZE)
-        except DomainError as exc:
-            self.error.show("Could not load the outbox", exc.detail)
-            return
-        self.error.visible = False
+    def show(self, items: Sequence[Any]) -> None:
         self.cards.clear()
         with self.cards:
-            for message in messages:
+            for message in items:
                 message_card(message)
-        self.empty.visible = not messages
-        pages = max(math.ceil(total / PAGE_SIZE), 1)
-        self.count.set_text(f"{total:,} message{'s' if total != 1 else ''}")
-        self.pager.max = pages
-        self.pager.visible = pages > 1
+        self.empty.visible = not items
 
 
 @ui.page("/admin/mail")

@@ -8,20 +8,19 @@ Admins only: the page guard refuses other roles on `/admin*`, and every event ha
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
+from typing import Any
 
 from nicegui import background_tasks, ui
 
-from app.web_auth import current_user, require_admin_event
-from components.db_calls import read
+from app.web_auth import current_user
+from components.filtered_list import filtered_list
 from components.frame import frame
 from components.notice import notice
 from components.theme import NO_DATA_SLOT
 from domain.change_requests import ChangeRequestRow, list_change_requests_page
 from domain.enums import Role
-from domain.errors import DomainError
 
-PAGE_SIZE = 20
 STATUSES = {"pending": "Pending", "approved": "Approved", "rejected": "Rejected", "": "All"}
 FIELDS = {"state_code": "State"}
 COLUMNS = [
@@ -42,52 +41,24 @@ def _row(request: ChangeRequestRow) -> dict:
             "created": request.created_at.strftime("%b %-d, %Y")}
 
 
-class requests_list:  # noqa: N801
+class requests_list(filtered_list):  # noqa: N801
+    """Status filter (pending by default), the requests table and a pager."""
+
+    noun = "request"
+
     def __init__(self, status: str = "pending", page: int = 1) -> None:
-        self.status = status if status in STATUSES else "pending"
-        self.page = max(page, 1)
+        super().__init__(list_change_requests_page, STATUSES, status if status in STATUSES else "pending", page)
         with ui.card().props("flat").classes("ft-card w-full p-0 gap-0"):
-            with ui.row().classes("w-full items-center gap-3 p-3"):
-                ui.select(STATUSES, value=self.status, label="Status", on_change=self._status_changed) \
-                    .props("dense outlined options-dense").classes("w-40").mark("status-filter")
-                ui.space()
-                self.count = ui.label().classes("text-sm text-slate-500").mark("requests-count")
-            self.error = notice("error_outline", kind="error").classes("rounded-none")
-            self.error.visible = False
+            self.filter_row("requests-count")
             self.table = ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=0) \
                 .props('flat hide-pagination no-data-label="No requests"').classes("w-full ft-table") \
                 .mark("requests-table")
             self.table.add_slot("no-data", NO_DATA_SLOT)
-            self.pager = ui.pagination(1, 1, direction_links=True, value=self.page, on_change=self._page_changed) \
-                .props("max-pages=5 boundary-numbers color=grey-8 active-color=primary").classes("p-2").mark("pager")
-            self.pager.visible = False
+            self.pager()
 
-    async def _status_changed(self, event) -> None:  # type: ignore[no-untyped-def]
-        await require_admin_event()
-        self.status, self.page = event.value or "", 1
-        await self.load()
-
-    async def _page_changed(self, event) -> None:  # type: ignore[no-untyped-def]
-        await require_admin_event()
-        if event.value != self.page:
-            self.page = event.value
-            await self.load()
-
-    async def load(self) -> None:
-        """Read and show the current page for the current filter."""
-        try:
-            rows, total = await read(list_change_requests_page, status=self.status or None, page=self.page,
-                                     limit=PAGE_SIZE)
-        except DomainError as exc:
-            self.error.show("Could not load the requests", exc.detail)
-            return
-        self.error.visible = False
-        self.table.rows = [_row(row) for row in rows]
+    def show(self, items: Sequence[Any]) -> None:
+        self.table.rows = [_row(row) for row in items]
         self.table.update()
-        pages = max(math.ceil(total / PAGE_SIZE), 1)
-        self.count.set_text(f"{total:,} request{'s' if total != 1 else ''}")
-        self.pager.max = pages
-        self.pager.visible = pages > 1
 
 
 @ui.page("/admin/requests")
