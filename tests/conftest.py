@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from app import db
+from app.api import api_router
+from app.api.problems import install_problem_handlers
 from app.settings import get_settings
 from tests.support.schema import create_schema
 
@@ -100,3 +104,19 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     yield var
     db.reset_engine()
     get_settings.cache_clear()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The JSON API routers on a bare FastAPI app (no pages), on a fresh SQLite file or PostgreSQL database."""
+    if request.param == "postgres":
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_url"))
+        get_settings.cache_clear()
+        db.reset_engine()
+        create_schema(db.get_engine())
+    api = FastAPI()
+    install_problem_handlers(api)
+    api.include_router(api_router)
+    with TestClient(api) as test_client:
+        yield test_client
+    db.reset_engine()

@@ -4,16 +4,10 @@ connection wins) and `GET /api/v1/activities/summary`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app import db
-from app.api import api_router
-from app.api.problems import install_problem_handlers
 from app.db import read_session, write_session
 from app.security.jwt import issue_access_token
 from app.settings import get_settings
@@ -23,23 +17,6 @@ from domain.models import User
 from domain.points_rules import DAILY_CAP
 from domain.types import utcnow
 from tests.member_support import member, send_daily
-from tests.support.schema import create_schema
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The API routers on a bare FastAPI app, backed by a fresh SQLite file or PostgreSQL database."""
-    if request.param == "postgres":
-        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_url"))
-        get_settings.cache_clear()
-        db.reset_engine()
-        create_schema(db.get_engine())
-    api = FastAPI()
-    install_problem_handlers(api)
-    api.include_router(api_router)
-    with TestClient(api) as test_client:
-        yield test_client
-    db.reset_engine()
 
 
 def bearer(user_id) -> dict[str, str]:  # type: ignore[no-untyped-def]

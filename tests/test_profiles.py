@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from app import db
-from app.api import api_router
-from app.api.problems import install_problem_handlers
 from app.db import read_session, write_session
 from app.security.jwt import issue_access_token
 from app.settings import get_settings
@@ -35,7 +30,6 @@ from domain.models import Profile, ProfileChangeRequest, User
 from domain.profiles import ProfileUpdate
 from tests.member_support import member
 from tests.support.builders import TEST_PASSWORD_HASH
-from tests.support.schema import create_schema
 
 # A fixed clock: 2026-06-15 16:00 UTC is platform day 2026-06-15 (America/New_York).
 NOW = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
@@ -250,22 +244,6 @@ def test_public_profile_follows_privacy(sqlite_engine: Engine) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------ API
-@pytest.fixture(params=["sqlite", "postgres"])
-def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The API routers on a bare FastAPI app, backed by a fresh SQLite file or PostgreSQL database."""
-    if request.param == "postgres":
-        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("pg_url"))
-        get_settings.cache_clear()
-        db.reset_engine()
-        create_schema(db.get_engine())
-    api = FastAPI()
-    install_problem_handlers(api)
-    api.include_router(api_router)
-    with TestClient(api) as test_client:
-        yield test_client
-    db.reset_engine()
-
-
 def bearer(user_id: uuid.UUID) -> dict[str, str]:
     token, _ = issue_access_token(user_id, "user", get_settings())
     return {"Authorization": f"Bearer {token}"}
