@@ -119,6 +119,7 @@ class PrizeFulfillment(SQLModel, table=True):
     notes: str | None = text(2000, nullable=True)
     notified_at: datetime | None = ts()
     deadline_at: datetime | None = ts()
+    reminder_sent_at: datetime | None = ts()  # the day-7 reminder (PRODUCT.md §6)
     address_confirmed_at: datetime | None = ts()
     shipped_at: datetime | None = ts()
     delivered_at: datetime | None = ts()

@@ -833,3 +833,69 @@ UPDATE alembic_version SET version_num='0006_refresh_tokens' WHERE alembic_versi
 
 /
 
+-- Running upgrade 0006_refresh_tokens -> 0007_terra_sync
+
+UPDATE alembic_version SET version_num='0007_terra_sync' WHERE alembic_version.version_num = '0006_refresh_tokens'
+
+/
+
+-- Running upgrade 0007_terra_sync -> 0008_sweepstakes
+
+UPDATE alembic_version SET version_num='0008_sweepstakes' WHERE alembic_version.version_num = '0007_terra_sync'
+
+/
+
+-- Running upgrade 0008_sweepstakes -> 0009_notifications
+
+CREATE TABLE notifications (
+    id RAW(16) NOT NULL, 
+    user_id RAW(16) NOT NULL, 
+    kind VARCHAR2(32 CHAR) NOT NULL, 
+    title VARCHAR2(200 CHAR) NOT NULL, 
+    body VARCHAR2(1000 CHAR), 
+    link VARCHAR2(500 CHAR), 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    read_at TIMESTAMP WITH TIME ZONE, 
+    CONSTRAINT pk_notifications PRIMARY KEY (id), 
+    CONSTRAINT fk_notifications_user_id_users FOREIGN KEY(user_id) REFERENCES users (id)
+)
+
+/
+
+CREATE INDEX ix_notifications_user_read ON notifications (user_id, read_at)
+
+/
+
+UPDATE alembic_version SET version_num='0009_notifications' WHERE alembic_version.version_num = '0008_sweepstakes'
+
+/
+
+-- Running upgrade 0009_notifications -> 0010_fulfillment_reminders
+
+ALTER TABLE prize_fulfillments ADD reminder_sent_at TIMESTAMP WITH TIME ZONE
+
+/
+
+UPDATE alembic_version SET version_num='0010_fulfillment_reminders' WHERE alembic_version.version_num = '0009_notifications'
+
+/
+
+-- Running upgrade 0010_fulfillment_reminders -> 0011_admin
+
+CREATE TABLE task_runs (
+    task_name VARCHAR2(128 CHAR) NOT NULL, 
+    last_started_at TIMESTAMP WITH TIME ZONE, 
+    last_finished_at TIMESTAMP WITH TIME ZONE, 
+    last_status VARCHAR2(16 CHAR), 
+    last_error VARCHAR2(1000 CHAR), 
+    runs INTEGER NOT NULL, 
+    failures INTEGER NOT NULL, 
+    CONSTRAINT pk_task_runs PRIMARY KEY (task_name)
+)
+
+/
+
+UPDATE alembic_version SET version_num='0011_admin' WHERE alembic_version.version_num = '0010_fulfillment_reminders'
+
+/
+

@@ -1,0 +1,36 @@
+"""Admin system page (issue 7, PRODUCT.md §7): `task_runs`, the last run of each Huey task.
+
+Revision ID: 0011_admin
+Revises: 0010_fulfillment_reminders
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from domain.types import UTCDateTime
+
+# revision identifiers, used by Alembic.
+revision: str = "0011_admin"
+down_revision: str | Sequence[str] | None = "0010_fulfillment_reminders"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "task_runs",
+        sa.Column("task_name", sa.String(length=128), nullable=False),
+        sa.Column("last_started_at", UTCDateTime(), nullable=True),
+        sa.Column("last_finished_at", UTCDateTime(), nullable=True),
+        sa.Column("last_status", sa.String(length=16), nullable=True),
+        sa.Column("last_error", sa.String(length=1000), nullable=True),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("task_name", name=op.f("pk_task_runs")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("task_runs")
