@@ -12,9 +12,10 @@ LINT_PATHS := $(wildcard app domain tasks pages components tests migrations benc
 PYTEST_ARGS ?=
 WORKER_ARGS ?= -w 4 -k thread
 REPLAY_ARGS ?=
+TERRA_SIM_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup setup-test services run test bench lint format db-migrate db-seed db-reset worker replay
+.PHONY: help setup setup-test services run test bench lint format db-migrate db-seed db-reset worker replay terra-sim
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -62,3 +63,6 @@ worker: setup  ## a Huey consumer process (with REDIS_URL); extra workers: make 
 
 replay: setup  ## replay the real Fitbit data against a running app (make run in another terminal)
 	$(PY) -m app.replay --base-url "$$(scripts/app_url.sh)" $(REPLAY_ARGS)
+
+terra-sim: setup  ## local Terra stand-in on :8090 sending webhooks to the app (README "Local Terra stand-in")
+	$(PY) -m tests.terra_sim --port 8090 --fittrack-url "$$(scripts/app_url.sh)" $(TERRA_SIM_ARGS)

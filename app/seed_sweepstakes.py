@@ -2,15 +2,18 @@
 status (draft, scheduled, open, closed, completed, cancelled) and type (daily, weekly, monthly, annual), 20 prizes,
 200+ tickets and 10 fulfillments in every status.
 
-The sweepstakes services arrive with issue 6; until then (issue 3: "through the ledger and models directly") this
-module writes the rows itself, honestly:
+Tickets are written by the seed itself (purchases at past moments of each sales window), honestly:
 - tickets bought with points are one ledger `spend` per purchase (`domain.ledger.post`, idempotency key per
-  purchase, `Ticket.purchase_transaction_id` = the entry); free alternate entries (`is_free_entry`) are tickets too,
-  at most one per member per drawing; tickets are numbered 1, 2, … per drawing in purchase order;
-- completed drawings are drawn with the real recipe (`domain.draw`): they store `seed_commitment`, `ticket_list_hash`,
-  the revealed `server_seed_hex` and `results` (winners in award order, alternates), so anyone can recompute them;
-  closed drawings store the commitment and the list hash, open ones only the commitment;
-- fulfillments follow their status flow (timestamps up to the status), with an alternate drawn for a forfeit.
+  purchase, `Ticket.purchase_transaction_id` = the entry) with its `TicketPurchase` record; free alternate entries
+  (`is_free_entry`) are tickets too, with their `FreeEntry` row (at most one per member per drawing); tickets are
+  numbered 1, 2, … per drawing in purchase order;
+- open, closed and completed drawings store their server seed and `seed_commitment` as `domain.drawings.open_drawing`
+  does; closed and completed drawings are closed by `domain.drawings.close_drawing` (the frozen `ticket_list_hash`),
+  and completed drawings are drawn by `domain.drawings.execute_drawing` — the same code path as the scheduler, so the
+  winners, the fulfillments (`domain.fulfillment.create_for_win`), the in-app notifications and the audit entries
+  are real and the results verify (never fabricated winners);
+- fulfillments are then moved along their status flow (timestamps up to the status); a forfeited unit gets its
+  alternate from `domain.drawings.draw_alternate` (the same stream). No emails are sent for the past.
 
 **Seed-only server seeds:** real drawings take their server seed from `secrets.token_bytes` (`domain.draw.
 new_server_seed`). The demo derives them as HMAC-SHA256(key=f"fittrack-demo-seed:{seed}", msg=f"drawing:{index}") so
@@ -30,13 +33,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from faker import Faker
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.fitbit_dataset import local_midnight
-from domain import draw, ledger
+from domain import draw, drawings, fulfillment, ledger
 from domain.calendar import platform_day
 from domain.enums import DrawingStatus, DrawingType, FulfillmentStatus, FulfillmentType, TransactionType
-from domain.models import Drawing, Prize, PrizeFulfillment, Sponsor, Ticket, User
+from domain.models import Drawing, FreeEntry, Prize, PrizeFulfillment, Sponsor, Ticket, TicketPurchase, User
 from domain.types import utcnow
 
 SEED_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://fittrack.test/demo-seed")
@@ -181,15 +184,12 @@ def _address(fake: Faker, entrant: SeedEntrant, *, invalid: bool = False) -> dic
             "state": entrant.state_code, "postal_code": "00000" if invalid else fake.postcode(), "country": "US"}
 
 
-def _fulfillment(status: FulfillmentStatus, *, ticket: Ticket, prize: Prize, entrant: SeedEntrant, won_at: datetime,
-                 rng: random.Random, fake: Faker, now: datetime) -> PrizeFulfillment:
-    """A fulfillment whose timestamps and fields follow PRODUCT.md §6's flow up to `status` (all in the past)."""
-    row = PrizeFulfillment(ticket_id=ticket.id, prize_id=prize.id, user_id=ticket.user_id, status=status.value,
-                           tax_form_needed=prize.value_usd >= TAX_FORM_THRESHOLD_USD, created_at=won_at,
-                           updated_at=won_at, deadline_at=won_at + timedelta(days=ADDRESS_DAYS))
+def _shape(row: PrizeFulfillment, status: FulfillmentStatus, *, prize: Prize, entrant: SeedEntrant,
+           won_at: datetime, rng: random.Random, fake: Faker, now: datetime) -> None:
+    """Move a fulfillment made by `create_for_win` along PRODUCT.md §6's flow up to `status` (all in the past)."""
     digital = prize.fulfillment_type == FulfillmentType.digital.value
-    if status != F.pending:
-        row.notified_at = won_at + timedelta(minutes=10)
+    row.status = status.value
+    row.notified_at = None if status == F.pending else won_at + timedelta(minutes=10)
     if status in (F.address_confirmed, F.shipped) or (status == F.delivered and not digital):
         row.shipping_address = _address(fake, entrant)
         row.address_confirmed_at = won_at + timedelta(days=1, hours=3)
@@ -202,15 +202,12 @@ def _fulfillment(status: FulfillmentStatus, *, ticket: Ticket, prize: Prize, ent
         row.shipped_at = won_at + timedelta(days=3)
     if status == F.delivered:
         row.delivered_at = won_at + (timedelta(hours=1) if digital else timedelta(days=7))
-        if digital:
-            row.digital_code = f"FT-{rng.randrange(16**12):012X}"
     if status == F.forfeited:
-        row.forfeit_at = row.deadline_at
+        row.forfeit_at = won_at + timedelta(days=ADDRESS_DAYS)
         row.notes = f"No shipping address confirmed within {ADDRESS_DAYS} days; alternate winner drawn."
     row.updated_at = max(t for t in (row.notified_at, row.address_confirmed_at, row.shipped_at, row.delivered_at,
                                      row.forfeit_at, won_at) if t is not None)
     assert row.updated_at <= now, (status, row.updated_at, now)
-    return row
 
 
 def _sell_tickets(session: Session, plan: DrawingPlan, drawing: Drawing, entrants: Sequence[SeedEntrant],
@@ -235,6 +232,7 @@ def _sell_tickets(session: Session, plan: DrawingPlan, drawing: Drawing, entrant
         claims.append((start + timedelta(seconds=rng.uniform(0, span)), member, 0))
     claims.sort(key=lambda c: (c[0], c[1].email))
     tickets: list[Ticket] = []
+    records: list[TicketPurchase | FreeEntry] = []
     for k, (moment, member, quantity) in enumerate(claims):
         entry_id = None
         if quantity:
@@ -249,50 +247,65 @@ def _sell_tickets(session: Session, plan: DrawingPlan, drawing: Drawing, entrant
             balances[member.user_id] = posted.entry.balance_after
             entry_id = posted.entry.id
             result.spends += 1
+        first = len(tickets) + 1
         for _ in range(max(quantity, 1)):
             number = len(tickets) + 1
             tickets.append(Ticket(id=seed_uuid("ticket", drawing.id, number), drawing_id=drawing.id,
                                   user_id=member.user_id, ticket_number=number, purchase_transaction_id=entry_id,
                                   is_free_entry=quantity == 0, created_at=moment))
+        if entry_id is not None:
+            records.append(TicketPurchase(
+                id=seed_uuid("purchase", drawing.id, k), user_id=member.user_id, drawing_id=drawing.id,
+                idempotency_key=f"seed:{drawing.id}:{k}", quantity=quantity, points_spent=plan.cost * quantity,
+                transaction_id=entry_id, first_ticket_number=first, last_ticket_number=len(tickets),
+                created_at=moment))
+        else:
+            records.append(FreeEntry(id=seed_uuid("free-entry", drawing.id, member.user_id), drawing_id=drawing.id,
+                                     user_id=member.user_id, ticket_id=tickets[-1].id, created_at=moment))
     session.add_all(tickets)
-    session.flush()  # tickets before the fulfillments that reference them (no ORM relationships to order them)
+    session.flush()  # tickets before the rows that reference them (no ORM relationships to order them)
+    session.add_all(records)
+    session.flush()
     result.tickets += len(tickets)
     return tickets
 
 
-def _complete(session: Session, plan: DrawingPlan, drawing: Drawing, server_seed: bytes, prizes: list[Prize],
-              tickets: list[Ticket], by_user: dict[uuid.UUID, SeedEntrant], rng: random.Random, fake: Faker,
-              now: datetime, result: SweepstakesSeedResult) -> None:
-    """Draw with `domain.draw` (PRODUCT.md §6), reveal the seed, store results, mark winners, create fulfillments."""
-    units = draw.prize_units([(p.prize_rank, p, p.quantity) for p in prizes])
-    forfeits = [k for k, status in enumerate(plan.fulfillments) if status == F.forfeited]
-    outcome = draw.draw(server_seed, drawing.id, [draw.Entry.of(t.ticket_number, t.user_id) for t in tickets],
-                        len(units), alternates=len(forfeits))
-    assert len(outcome.winners) == len(units) and len(outcome.alternates) == len(forfeits), "not enough entrants"
-    by_number = {t.ticket_number: t for t in tickets}
+def _at_moment(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def _fulfillment_of(session: Session, ticket_id: object) -> PrizeFulfillment:
+    return session.exec(select(PrizeFulfillment).where(PrizeFulfillment.ticket_id == ticket_id)).one()
+
+
+def _complete(session: Session, plan: DrawingPlan, drawing: Drawing, tickets: list[Ticket],
+              by_user: dict[uuid.UUID, SeedEntrant], rng: random.Random, fake: Faker, now: datetime,
+              result: SweepstakesSeedResult) -> None:
+    """Draw through `domain.drawings.execute_drawing` (the scheduler's code path, PRODUCT.md §6) at the drawing
+    time, move each winner's fulfillment to its planned status, and draw the alternate for a forfeited unit with
+    `domain.drawings.draw_alternate` (same stream)."""
     won_at = drawing.drawing_time + timedelta(seconds=30)
-    winners, alternates = [], []
-    for k, (prize, entry) in enumerate(zip(units, outcome.winners, strict=True)):
-        ticket = by_number[entry.ticket_number]
-        ticket.is_winner, ticket.prize_id = True, prize.id
-        winners.append({"unit": k + 1, "prize_id": str(prize.id), "prize_rank": prize.prize_rank,
-                        "ticket_number": entry.ticket_number, "user_id": entry.user_id})
-        session.add(_fulfillment(plan.fulfillments[k], ticket=ticket, prize=prize, entrant=by_user[ticket.user_id],
-                                 won_at=won_at, rng=rng, fake=fake, now=now))
-    for k, entry in zip(forfeits, outcome.alternates, strict=True):
-        prize, ticket = units[k], by_number[entry.ticket_number]
-        ticket.is_winner, ticket.prize_id = True, prize.id
-        alternates.append({"unit": k + 1, "prize_id": str(prize.id), "prize_rank": prize.prize_rank,
-                           "replaces_ticket_number": winners[k]["ticket_number"],
-                           "ticket_number": entry.ticket_number, "user_id": entry.user_id})
-        assert plan.alternate is not None
-        redrawn_at = won_at + timedelta(days=ADDRESS_DAYS, minutes=5)
-        session.add(_fulfillment(plan.alternate, ticket=ticket, prize=prize, entrant=by_user[ticket.user_id],
-                                 won_at=redrawn_at, rng=rng, fake=fake, now=now))
-    result.fulfillments += len(winners) + len(alternates)
-    drawing.server_seed_hex = server_seed.hex()
-    drawing.results = {"recipe": "PRODUCT.md §6", "drawn_at": won_at.isoformat(), "total_tickets": len(tickets),
-                       "draw_seed": outcome.draw_seed_hex, "winners": winners, "alternates": alternates}
+    outcome = drawings.execute_drawing(session, drawing.id, clock=lambda: won_at)
+    prizes = {p.id: p for p in drawings.prizes_of(session, drawing.id)}
+    assert len(outcome.winners) == len(plan.fulfillments), "not enough entrants to award every prize"
+    by_id = {t.id: t for t in tickets}
+    forfeited: list[uuid.UUID] = []
+    for k, win in enumerate(outcome.winners):
+        status = plan.fulfillments[k]
+        _shape(_fulfillment_of(session, win.ticket_id), status, prize=prizes[win.prize_id],
+               entrant=by_user[by_id[win.ticket_id].user_id], won_at=won_at, rng=rng, fake=fake, now=now)
+        if status == F.forfeited:
+            forfeited.append(win.prize_id)
+    session.flush()
+    redrawn_at = won_at + timedelta(days=ADDRESS_DAYS, minutes=5)
+    for prize_id in forfeited:
+        alternate = drawings.draw_alternate(session, drawing.id, prize_id, clock=lambda: redrawn_at)
+        assert alternate is not None and plan.alternate is not None, "not enough entrants for the alternate"
+        _shape(_fulfillment_of(session, alternate.ticket_id), plan.alternate, prize=prizes[prize_id],
+               entrant=by_user[alternate.user_id], won_at=redrawn_at, rng=rng, fake=fake, now=now)
+    session.flush()
+    fulfillment.take_mail(session)  # the past needs no emails
+    result.fulfillments += len(outcome.winners) + len(forfeited)
 
 
 def seed_sweepstakes(
@@ -338,7 +351,8 @@ def seed_sweepstakes(
             drawing_time=drawing_time,
             sales_close=now - timedelta(minutes=2) if plan.closes_now else drawing_time - timedelta(minutes=5),
             eligibility={"tiers": [], "roles": ["user", "premium"], "min_account_age_days": 0},
-            status=plan.status.value, rules_text=_rules(plan), rules_version=1, created_by=admin_id,
+            status=S.open.value if plan.status in (S.closed, S.completed) else plan.status.value,
+            rules_text=_rules(plan), rules_version=1, created_by=admin_id,
             created_at=now - timedelta(days=max(0, -(plan.open_day or 0)) + 3), updated_at=now)
         session.add(drawing)
         prizes = [Prize(id=seed_uuid("prize", index, rank), drawing_id=drawing.id,
@@ -354,15 +368,17 @@ def seed_sweepstakes(
         server_seed = seed_server_seed(seed, index)
         if plan.status in (S.open, S.closed, S.completed, S.cancelled):
             drawing.seed_commitment = draw.seed_commitment(server_seed)
-        if plan.status in (S.closed, S.completed):
-            drawing.ticket_list_hash = draw.ticket_list_hash(
-                draw.Entry.of(t.ticket_number, t.user_id) for t in tickets)
-        if plan.status == S.completed:
-            _complete(session, plan, drawing, server_seed, prizes, tickets, by_user, rng, fake, now, result)
+        if plan.status in (S.open, S.closed, S.completed):
+            # as `domain.drawings.open_drawing` stores it (secret until the draw), so the scheduler can draw it later
+            drawing.server_seed_hex, drawing.rules_frozen_at = server_seed.hex(), drawing.open_time
         if plan.status == S.cancelled:
-            drawing.results = {"cancelled": True, "reason": "No tickets at sales close (PRODUCT.md §6)."}
+            drawing.results = {"cancelled": True, "reason": drawings.NO_TICKETS_REASON}
         session.add(drawing)
         session.flush()
+        if plan.status in (S.closed, S.completed):
+            drawings.close_drawing(session, drawing.id, clock=_at_moment(drawing.sales_close))
+        if plan.status == S.completed:
+            _complete(session, plan, drawing, tickets, by_user, rng, fake, now, result)
         result.drawings[plan.status.value] = result.drawings.get(plan.status.value, 0) + 1
         advance()
     result.created = True

@@ -47,11 +47,17 @@ class Settings(BaseSettings):
     terra_base_url: str = "https://access.tryterra.co/api/v2"
     terra_dev_id: str | None = None
     terra_api_key: str | None = None
+    terra_providers: str = "GARMIN,FITBIT,POLAR,OURA,WITHINGS,COROS,SUUNTO,WAHOO"  # offered on /connections (issue 5)
     terra_signing_secret: str = "dev-terra-signing-secret"
     terra_signature_tolerance_seconds: int = Field(default=300, ge=0)
+    terra_timeout_seconds: float = Field(default=10.0, gt=0)
+    terra_max_retries: int = Field(default=3, ge=0, le=10)
+    terra_circuit_threshold: int = Field(default=5, ge=1)
+    terra_circuit_cooldown_seconds: int = Field(default=60, ge=1)
 
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
+    public_base_url: str | None = None  # links in emails sent by tasks (winners); unset: http://APP_HOST:APP_PORT
 
     huey_workers: int = Field(default=2, ge=1, le=32)
     huey_embedded: bool = True
@@ -59,6 +65,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     password_hash_fast: bool = False  # tests only: honoured when ENV=test (app/security/passwords.py)
+    media_dir: Path = VAR / "media"  # uploaded prize images and sponsor logos (app/images.py), served at /static/media
     fitbit_data_dir: Path = ROOT.parent / "shared" / "data" / "fitbit" / "fitabase_4.12.16-5.12.16"
 
     @field_validator("database_url")

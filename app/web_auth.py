@@ -42,6 +42,7 @@ PUBLIC_PATHS: set[str] = {"/", LOGIN_PATH, "/logout", "/favicon.ico", "/openapi.
 PUBLIC_PATHS |= {"/register", "/verify-email", "/forgot-password", "/reset-password", "/dev/mailbox"}  # issue 4
 PUBLIC_PREFIXES: list[str] = [
     "/_nicegui", "/assets/", "/api/", "/webhooks/", "/health", "/docs/", "/static/", "/u/",
+    "/results/", "/rules/",  # issue 6: public draw results and official rules
 ]
 ADMIN_PREFIX = "/admin"
 # `request.state` attribute where the page guard keeps the user it resolved (a `User`, or None when signed out).

@@ -6,6 +6,7 @@
    (`bench.leaderboard_bench`, when present).
 4. Live push latency, signed webhook POSTed → live `points` event published, in the production topology (Redis and
    a separate huey_consumer) and the embedded default (`bench.live_push_bench`).
+5. Sweepstakes (issue 6 §9): a 1,000,000-ticket draw and ticket purchase throughput (`bench.draws`, own report).
 
 Writes `bench-results/bench.json` (everything) and `bench-results/BENCH.md` (summary with machine details:
 `uname -a`, nproc, Python version, date, the command). Options: `--quick` (fewer payloads and members, for a smoke
@@ -146,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:  # noqa: BLE001
             result["errors"]["live_push"] = traceback.format_exc()
 
+    try:  # issue 6 §9: 1,000,000-ticket draw and purchase throughput (bench.draws → draws.md / draws.json)
+        from bench import draws
+
+        result["draws"] = draws.main(["--tickets", "100000", "--purchases", "200"] if args.quick else [])
+    except Exception:  # noqa: BLE001
+        result["errors"]["draws"] = traceback.format_exc()
+
+    result["sync"] = __import__("bench.sync").sync.from_runner(args.quick, result["errors"])  # issue 5 → sync.md
     result["seconds"] = round(time.monotonic() - started, 1)
     (RESULTS / "bench.json").write_text(json.dumps(result, indent=2, default=str))
     (RESULTS / "BENCH.md").write_text(markdown(result))

@@ -24,17 +24,23 @@ from app import realtime
 from app.web_auth import resolve_user, sign_out
 from components import theme
 from components.db_calls import read, write
+from components.notifications_bell import notifications_bell
 from domain import accounts, member_stats
 from domain.enums import Role
 from domain.errors import DomainError
 from domain.models import User
 
 NAVIGATION = [("Dashboard", "/", "space_dashboard"), ("Leaderboard", "/leaderboard", "leaderboard"),
-              ("Activity", "/activity", "directions_walk"), ("Profile", "/profile", "person"),
+              ("Sweepstakes", "/drawings", "redeem"), ("Activity", "/activity", "directions_walk"),
+              ("Trackers", "/connections", "watch"), ("Profile", "/profile", "person"),
               ("Settings", "/settings", "settings")]
 ADMIN_NAVIGATION = [("Overview", "/admin", "insights"), ("Users", "/admin/users", "group"),
                     ("Review queue", "/admin/review", "fact_check"),
-                    ("Change requests", "/admin/requests", "edit_note"), ("Mail outbox", "/admin/mail", "outbox")]
+                    ("Drawings", "/admin/drawings", "confirmation_number"),
+                    ("Sponsors", "/admin/sponsors", "storefront"),
+                    ("Fulfillment", "/admin/fulfillment", "local_shipping"),
+                    ("Change requests", "/admin/requests", "edit_note"), ("Mail outbox", "/admin/mail", "outbox"),
+                    ("Audit log", "/admin/audit", "manage_search"), ("System", "/admin/system", "monitor_heart")]
 DRAWER_BREAKPOINT = 1024
 DARK_MODE_KEY = "dark_mode"  # app.storage.user: {"user": "<id>", "value": true|false|null} (a paint hint only)
 SYSTEM_PREFERS_DARK = "window.matchMedia('(prefers-color-scheme: dark)').matches"
@@ -140,7 +146,7 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
     # No bg-white: Quasar paints the drawer itself (white, or the dark colour in dark mode).
     drawer = ui.left_drawer(value=False, bordered=True) \
         .props(f"show-if-above width=240 breakpoint={DRAWER_BREAKPOINT}").classes("p-0 pt-3")
-    with ui.header().classes("items-center gap-1 px-3 py-2 bg-primary text-white shadow-sm"):
+    with ui.header().classes("items-center no-wrap gap-0.5 sm:gap-1 px-2 sm:px-3 py-2 bg-primary text-white shadow-sm"):
         ui.button(icon="menu", on_click=drawer.toggle) \
             .props('flat round dense color=white aria-label="Menu"').classes("lg:hidden")
         with ui.link(target="/").classes("flex items-center gap-2 text-white no-underline px-1"):
@@ -152,6 +158,7 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
             ui.icon("stars", size="xs")
             balance = ui.label(f"{user.point_balance:,}").classes("font-semibold ft-num").mark("balance")
             ui.label("pts").classes("text-xs opacity-80")
+        notifications_bell(user.id)
         dark_toggle = dark_mode_toggle(user.id)
         ui.button(icon="logout", on_click=_sign_out) \
             .props('flat round dense color=white aria-label="Sign out"').tooltip("Sign out")

@@ -15,7 +15,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from domain.enums import ReviewStatus, TransactionType, UserStatus
+from domain.calendar import day_start_utc
+from domain.enums import (
+    DrawingStatus,
+    DrawingType,
+    FulfillmentStatus,
+    ReviewStatus,
+    TransactionType,
+    UserStatus,
+)
 from domain.models import (
     DailyPointTotal,
     DailySummary,
@@ -188,3 +196,277 @@ def members_by_tier(session: Session) -> list[tuple[str, int]]:
         .group_by(col(Profile.tier_code))
     ).all()
     return sorted(((tier or NO_TIER, int(count)) for tier, count in rows), key=lambda item: (-item[1], item[0]))
+
+
+# --- issue 7 §7: the analytics charts --------------------------------------------------------------------------
+
+REGISTRATION_THRESHOLD_USD = 5_000.0  # NY GBL §369-e and FL Stat. §849.094: register (and bond) above $5,000
+REGISTRATION_STATES = ("NY", "FL")
+PRIZE_OUTSTANDING = (FulfillmentStatus.pending, FulfillmentStatus.winner_notified,
+                     FulfillmentStatus.address_confirmed, FulfillmentStatus.address_invalid)
+ANNOUNCED = (DrawingStatus.scheduled, DrawingStatus.open, DrawingStatus.closed)
+
+
+def _day_bucket(column: Any, start: date, days: int) -> Any:
+    """A CASE expression: the index 0..days-1 of the platform day (America/New_York) an aware UTC timestamp column
+    falls on, counted from `start`; NULL outside the window. Portable (plain comparisons with the DST-aware UTC
+    instants at which each platform day begins), so SQLite, PostgreSQL and Oracle group alike."""
+    bounds = [day_start_utc(start + timedelta(days=i)) for i in range(days + 1)]
+    whens = [((column >= bounds[i]) & (column < bounds[i + 1]), i) for i in reversed(range(days))]
+    return sa.case(*whens, else_=None)
+
+
+def _window(today: date, days: int) -> list[date]:
+    start = today - timedelta(days=days - 1)
+    return [start + timedelta(days=i) for i in range(days)]
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    """One platform day of the members chart: `members` registered by the end of the day (all statuses),
+    `new_members` registered that day, `active` distinct members with tracker data (a daily summary) for the day."""
+
+    day: date
+    members: int
+    new_members: int
+    active: int
+
+
+def members_per_day(session: Session, today: date, days: int = SERIES_DAYS) -> list[DayPoint]:
+    """Members and active members per platform day for the `days` days ending `today` (oldest first, zero-filled).
+    Three aggregate queries: a COUNT before the window, sign-ups GROUP BY day bucket, distinct members with a daily
+    summary GROUP BY date."""
+    window = _window(today, days)
+    start_at = day_start_utc(window[0])
+    before = _count(session, User, col(User.created_at) < start_at)
+    bucket = _day_bucket(col(User.created_at), window[0], days)
+    signups = {int(index): int(count) for index, count in session.exec(
+        select(bucket, sa.func.count()).where(col(User.created_at) >= start_at,
+                                              col(User.created_at) < day_start_utc(today + timedelta(days=1)))
+        .group_by(bucket)).all() if index is not None}
+    active = {summary_day: int(count) for summary_day, count in session.exec(
+        select(col(DailySummary.summary_date), sa.func.count(sa.distinct(col(DailySummary.user_id))))
+        .where(col(DailySummary.summary_date) >= window[0], col(DailySummary.summary_date) <= today)
+        .group_by(col(DailySummary.summary_date))).all()}
+    points, running = [], before
+    for index, day_ in enumerate(window):
+        running += signups.get(index, 0)
+        points.append(DayPoint(day_, running, signups.get(index, 0), active.get(day_, 0)))
+    return points
+
+
+@dataclass(frozen=True)
+class FlowPoint:
+    """Points on one platform day: `earned` = points credited for that activity day (Σ `daily_point_totals.points`,
+    which `domain.ledger.post` keeps equal to the day's `earn` entries: activity points and approved holds — the
+    figures the leaderboards rank by), `spent` = Σ |`spend` entries| made that day (ticket purchases, by entry time in
+    America/New_York). Integer points."""
+
+    day: date
+    earned: int
+    spent: int
+
+
+@dataclass(frozen=True)
+class PointsFlow:
+    """`days` consecutive `FlowPoint`s, oldest first, zero-filled. `is_current` is False when the window was moved
+    back to the latest day with earned points (e.g. replayed 2016 data and no recent activity)."""
+
+    days: list[FlowPoint]
+    is_current: bool
+
+    @property
+    def earned(self) -> int:
+        return sum(point.earned for point in self.days)
+
+    @property
+    def spent(self) -> int:
+        return sum(point.spent for point in self.days)
+
+
+def _flow(session: Session, end: date, days: int) -> list[FlowPoint]:
+    window = _window(end, days)
+    earned = _sums(session, window[0], end)  # Σ daily_point_totals: the ledger's earn entries by day, pre-summed
+    bucket = _day_bucket(col(PointTransaction.created_at), window[0], days)
+    spent = {int(index): abs(int(amount or 0)) for index, amount in session.exec(
+        select(bucket, sa.func.sum(PointTransaction.amount))
+        .where(col(PointTransaction.transaction_type) == TransactionType.spend.value,
+               col(PointTransaction.created_at) >= day_start_utc(window[0]),
+               col(PointTransaction.created_at) < day_start_utc(end + timedelta(days=1)))
+        .group_by(bucket)).all() if index is not None}
+    return [FlowPoint(day_, earned.get(day_, 0), spent.get(i, 0)) for i, day_ in enumerate(window)]
+
+
+def points_flow_per_day(session: Session, today: date, days: int = SERIES_DAYS) -> PointsFlow:
+    """Points earned vs spent per platform day (see `FlowPoint`) for the `days` days ending `today`; when that
+    window has neither, the `days` days ending on the latest day with earned points. Two GROUP BY queries (daily
+    totals by day — an index-only scan of `ix_daily_point_totals_day` —, spend by day bucket), plus one MAX and the two
+    again when the window is empty."""
+    points = _flow(session, today, days)
+    if any(p.earned or p.spent for p in points):
+        return PointsFlow(points, True)
+    latest = session.exec(select(sa.func.max(DailyPointTotal.platform_day))
+                          .where(col(DailyPointTotal.points) > 0)).one()
+    if latest is None or latest >= points[0].day:
+        return PointsFlow(points, True)
+    return PointsFlow(_flow(session, latest, days), False)
+
+
+@dataclass(frozen=True)
+class TicketsByType:
+    """Tickets per drawing type (`daily` … `annual`): `bought` with points, `free` alternate entries, and the
+    `drawings` of that type that have tickets."""
+
+    drawing_type: str
+    bought: int
+    free: int
+    drawings: int
+
+    @property
+    def total(self) -> int:
+        return self.bought + self.free
+
+
+def tickets_by_type(session: Session) -> list[TicketsByType]:
+    """Tickets sold per drawing type, in `DrawingType` order, every type present (zeros included). One GROUP BY."""
+    free = sa.func.coalesce(sa.func.sum(sa.case((col(Ticket.is_free_entry), 1), else_=0)), 0)
+    rows = session.exec(
+        select(col(Drawing.drawing_type), sa.func.count(col(Ticket.id)), free,
+               sa.func.count(sa.distinct(col(Ticket.drawing_id))))
+        .join(Drawing, col(Drawing.id) == col(Ticket.drawing_id)).group_by(col(Drawing.drawing_type))).all()
+    found = {kind: (int(total), int(free_count), int(drawings)) for kind, total, free_count, drawings in rows}
+    kinds = [t.value for t in DrawingType] + sorted(set(found) - {t.value for t in DrawingType})
+    return [TicketsByType(kind, found.get(kind, (0, 0, 0))[0] - found.get(kind, (0, 0, 0))[1],
+                          found.get(kind, (0, 0, 0))[1], found.get(kind, (0, 0, 0))[2]) for kind in kinds]
+
+
+@dataclass(frozen=True)
+class StatusValue:
+    """Fulfillments in one status: how many and the prizes' value (US dollars)."""
+
+    status: str
+    count: int
+    value_usd: float
+
+
+def fulfillment_by_status(session: Session) -> list[StatusValue]:
+    """Fulfillments per status in the PRODUCT.md §6 flow order (every status, zeros included) with the Σ value of
+    their prizes. One GROUP BY over fulfillments joined to prizes."""
+    rows = session.exec(
+        select(col(PrizeFulfillment.status), sa.func.count(), sa.func.coalesce(sa.func.sum(Prize.value_usd), 0.0))
+        .join(Prize, col(Prize.id) == col(PrizeFulfillment.prize_id)).group_by(col(PrizeFulfillment.status))).all()
+    found = {status: (int(count), float(value)) for status, count, value in rows}
+    statuses = [s.value for s in FulfillmentStatus] + sorted(set(found) - {s.value for s in FulfillmentStatus})
+    return [StatusValue(s, *found.get(s, (0, 0.0))) for s in statuses]
+
+
+@dataclass(frozen=True)
+class PrizeLiability:
+    """Prize value the platform still owes, US dollars. `to_award`: prizes (value × quantity) of announced drawings
+    not yet drawn (scheduled, open, closed); `awarded_unshipped`: won prizes whose fulfillment is still pending,
+    notified, address confirmed or address invalid (`awarded_count` of them); `in_transit`: shipped, not yet
+    delivered. `outstanding` = to_award + awarded_unshipped + in_transit. Delivered and forfeited prizes are settled
+    (a forfeit's alternate winner gets a new fulfillment)."""
+
+    to_award: float
+    awarded_unshipped: float
+    awarded_count: int
+    in_transit: float
+    in_transit_count: int
+
+    @property
+    def outstanding(self) -> float:
+        return self.to_award + self.awarded_unshipped + self.in_transit
+
+
+def prize_liability(session: Session, fulfillments: list[StatusValue] | None = None) -> PrizeLiability:
+    """The outstanding prize liability (see `PrizeLiability`). One SUM query over announced drawings' prizes, plus
+    `fulfillment_by_status` (pass its result to save the query)."""
+    fulfillments = fulfillments if fulfillments is not None else fulfillment_by_status(session)
+    to_award = session.exec(
+        select(sa.func.coalesce(sa.func.sum(Prize.value_usd * Prize.quantity), 0.0))
+        .join(Drawing, col(Drawing.id) == col(Prize.drawing_id))
+        .where(col(Drawing.status).in_([s.value for s in ANNOUNCED]))).one()
+    owed = [f for f in fulfillments if f.status in {s.value for s in PRIZE_OUTSTANDING}]
+    shipped = [f for f in fulfillments if f.status == FulfillmentStatus.shipped.value]
+    return PrizeLiability(float(to_award), sum(f.value_usd for f in owed), sum(f.count for f in owed),
+                          sum(f.value_usd for f in shipped), sum(f.count for f in shipped))
+
+
+@dataclass(frozen=True)
+class SeriesTotal:
+    """A drawing series — the drawings of one type sharing a name (a recurring promotion, e.g. "Weekly Sweat
+    Sweepstakes") whose drawing time falls in one calendar year (America/New_York) — and its prize value, US dollars:
+    `announced` (published: scheduled, open, closed, completed) and `planned` (still draft). Cancelled drawings
+    do not count. `over_threshold`: announced value exceeds $5,000, the NY/FL registration threshold;
+    `would_exceed`: announced + planned would."""
+
+    drawing_type: str
+    name: str
+    year: int
+    drawings: int
+    announced: float
+    planned: float
+
+    @property
+    def total(self) -> float:
+        return self.announced + self.planned
+
+    @property
+    def over_threshold(self) -> bool:
+        return self.announced > REGISTRATION_THRESHOLD_USD
+
+    @property
+    def would_exceed(self) -> bool:
+        return self.total > REGISTRATION_THRESHOLD_USD
+
+
+def prize_value_by_series(session: Session, year: int) -> list[SeriesTotal]:
+    """Prize value per drawing series (see `SeriesTotal`) for drawings whose drawing time falls in calendar `year`
+    (America/New_York), largest total first. One GROUP BY (type, name) over drawings joined to their prizes.
+    Rule source: PRODUCT.md §7 "prize totals per state-sensitive drawing"; NY and FL require registration and a bond
+    when a game's total prize value exceeds $5,000."""
+    start, end = day_start_utc(date(year, 1, 1)), day_start_utc(date(year + 1, 1, 1))
+    value = Prize.value_usd * Prize.quantity
+    is_draft = col(Drawing.status) == DrawingStatus.draft.value
+    rows = session.execute(
+        sa.select(col(Drawing.drawing_type), col(Drawing.name), sa.func.count(sa.distinct(col(Drawing.id))),
+               sa.func.coalesce(sa.func.sum(sa.case((is_draft, 0.0), else_=value)), 0.0),
+               sa.func.coalesce(sa.func.sum(sa.case((is_draft, value), else_=0.0)), 0.0))
+        .join(Prize, col(Prize.drawing_id) == col(Drawing.id))
+        .where(col(Drawing.status) != DrawingStatus.cancelled.value,
+               col(Drawing.drawing_time) >= start, col(Drawing.drawing_time) < end)
+        .group_by(col(Drawing.drawing_type), col(Drawing.name))).all()
+    series = [SeriesTotal(kind, name, year, int(count), float(announced), float(planned))
+              for kind, name, count, announced, planned in rows]
+    return sorted(series, key=lambda s: (-s.total, s.drawing_type, s.name))
+
+
+@dataclass(frozen=True)
+class Analytics:
+    """Everything the analytics charts show (issue 7 §7), as of platform day `today`."""
+
+    today: date
+    members: list[DayPoint]
+    points: PointsFlow
+    tickets: list[TicketsByType]
+    fulfillments: list[StatusValue]
+    liability: PrizeLiability
+    series: list[SeriesTotal]
+    series_year: int
+    registration_states_excluded: bool  # NY and FL residents cannot enter (domain.eligibility.EXCLUDED_STATES)
+
+
+def analytics(session: Session, today: date, days: int = SERIES_DAYS, year: int | None = None) -> Analytics:
+    """All the chart data (about 9 aggregate queries). `year` of the prize series defaults to `today`'s year."""
+    from domain.eligibility import EXCLUDED_STATES
+
+    fulfillments = fulfillment_by_status(session)
+    series_year = year or today.year
+    return Analytics(
+        today=today, members=members_per_day(session, today, days), points=points_flow_per_day(session, today, days),
+        tickets=tickets_by_type(session), fulfillments=fulfillments,
+        liability=prize_liability(session, fulfillments), series=prize_value_by_series(session, series_year),
+        series_year=series_year,
+        registration_states_excluded=all(state in EXCLUDED_STATES for state in REGISTRATION_STATES),
+    )

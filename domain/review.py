@@ -3,7 +3,10 @@ lowered daily totals and plausibility flags (acknowledge). Every decision is wri
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -12,7 +15,7 @@ from domain import ledger
 from domain.enums import ReviewKind, ReviewStatus, TransactionType
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.ledger import Clock
-from domain.models import AuditLog, ReviewItem
+from domain.models import Activity, AuditLog, DailySummary, Profile, ReviewItem, User, WebhookDelivery
 from domain.types import utcnow
 
 
@@ -88,3 +91,94 @@ def acknowledge(session: Session, item_id: uuid.UUID, admin_id: uuid.UUID, clock
     """Close a lowered-total or plausibility flag after review (no points move)."""
     item = _pending(session, item_id, {ReviewKind.lowered_total, ReviewKind.plausibility})
     return _decide(session, item, ReviewStatus.acknowledged, admin_id, clock, ip_address)
+
+
+# --- evidence: the payloads behind a flag (issue 7 §5) ---------------------------------------------------------
+
+BODY_MAX_CHARS = 200_000  # a stored webhook body longer than this is shown cut (Terra days with samples can be big)
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One stored payload behind a review item: `kind` "daily_summary", "webhook_delivery" or "activity", its `id`,
+    a short `title`, facts (`fields`: small scalar values) and the JSON `body` (parsed when it is JSON, else the raw
+    text), `truncated` when the raw body was longer than `BODY_MAX_CHARS`."""
+
+    kind: str
+    id: str
+    title: str
+    fields: dict[str, Any]
+    body: Any
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class ReviewEvidence:
+    """A review item with the member's name and email and the payloads its decision rests on: the daily summary
+    named by `evidence.summary_id` (its latest stored Terra data), the webhook delivery named by
+    `evidence.delivery_id` (the raw body as received), and the member's workout sessions of that platform day."""
+
+    item: ReviewItem
+    member_name: str
+    member_email: str
+    payloads: list[Payload]
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _body(raw: str | None) -> tuple[Any, bool]:
+    if raw is None:
+        return None, False
+    truncated = len(raw) > BODY_MAX_CHARS
+    try:
+        return json.loads(raw), False
+    except ValueError:
+        return raw[:BODY_MAX_CHARS], truncated
+
+
+def review_evidence(session: Session, item_id: uuid.UUID) -> ReviewEvidence:
+    """The item and its payloads (see `ReviewEvidence`); missing payloads (e.g. a summary id that no longer exists)
+    are left out. Raises NotFound for an unknown item. Read-only: about 5 primary-key or indexed queries."""
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist")
+    member = session.get(User, item.user_id)
+    profile = session.exec(select(Profile).where(Profile.user_id == item.user_id)).first()
+    evidence = item.evidence or {}
+    payloads: list[Payload] = []
+    summary_id = _uuid(evidence.get("summary_id"))
+    summary = session.get(DailySummary, summary_id) if summary_id else None
+    if summary is not None:
+        payloads.append(Payload(
+            "daily_summary", str(summary.id), f"Daily summary {summary.summary_date.isoformat()}",
+            {"steps": summary.steps, "distance_meters": summary.distance_meters,
+             "vigorous_seconds": summary.vigorous_seconds, "moderate_seconds": summary.moderate_seconds,
+             "low_seconds": summary.low_seconds, "activity_seconds": summary.activity_seconds,
+             "upload_type": summary.upload_type, "updated_at": summary.updated_at.isoformat()},
+            summary.data))
+    delivery_id = _uuid(evidence.get("delivery_id")) or (summary.delivery_id if summary else None)
+    delivery = session.get(WebhookDelivery, delivery_id) if delivery_id else None
+    if delivery is not None:
+        body, truncated = _body(delivery.body)
+        payloads.append(Payload(
+            "webhook_delivery", str(delivery.id), f"Terra {delivery.event_type} webhook",
+            {"event_type": delivery.event_type, "status": delivery.status, "attempts": delivery.attempts,
+             "received_at": delivery.received_at.isoformat(), "trace_id": delivery.trace_id,
+             "terra_user_id": delivery.terra_user_id},
+            body, truncated))
+    activities = session.exec(select(Activity).where(Activity.user_id == item.user_id,
+                                                     Activity.platform_day == item.platform_day)
+                              .order_by(col(Activity.start_time))).all()
+    for activity in activities:
+        payloads.append(Payload(
+            "activity", str(activity.id), f"Workout {activity.name or activity.summary_id}",
+            {"start_time": activity.start_time.isoformat(), "duration_seconds": activity.duration_seconds,
+             "steps": activity.steps, "upload_type": activity.upload_type},
+            activity.data))
+    name = profile.display_name if profile is not None else (member.email if member else str(item.user_id))
+    return ReviewEvidence(item, name, member.email if member else "", payloads)

@@ -1,13 +1,16 @@
-"""`/admin` — the admin overview (PRODUCT.md §7 "overview analytics with charts"): members by role and status,
-active members, trackers, the points ledger, webhook deliveries, the review queue and the sweepstakes, plus two charts
-(points earned per day over 30 days; active members by tier). Figures come from `domain.admin_stats` (SQL
-aggregates). Counts link to the users list (with its filters preset) and to the review queue.
+"""`/admin` — the admin overview (PRODUCT.md §7 "overview analytics with charts", issue 7 §7): members by role and
+status, active members, trackers, the points ledger, webhook deliveries, the review queue and the sweepstakes, with
+charts (ECharts): members and active members per day, points earned vs spent per day, active members by tier,
+tickets sold per drawing type, fulfillment by status, the outstanding prize liability, and the prize value of each
+drawing series against the NY/FL $5,000 registration threshold (with a warning when a series exceeds it). Figures
+come from `domain.admin_stats` (SQL aggregates). Counts link to the users list (filters preset) and the review queue.
 
 Admins only: the page guard refuses other roles on `/admin*`; the Refresh button starts with `require_admin_event()`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -31,13 +34,18 @@ from domain.types import utcnow
 @dataclass(frozen=True)
 class OverviewData:
     counts: admin_stats.AdminOverview
-    series: admin_stats.DailySeries
+    analytics: admin_stats.Analytics
     tiers: list[tuple[str, int]]
 
 
 def _load(session: Session, today: date) -> OverviewData:
-    return OverviewData(admin_stats.overview(session, today), admin_stats.points_per_day(session, today),
+    return OverviewData(admin_stats.overview(session, today), admin_stats.analytics(session, today),
                         admin_stats.members_by_tier(session))
+
+
+WARNING = "#b45309"  # amber-700
+SPENT = "#f59e0b"  # the theme's accent
+STATUS_LABELS = {s.value: s.value.replace("_", " ").capitalize() for s in FulfillmentStatus}
 
 
 def _users_link(**filters: str) -> str:
@@ -85,30 +93,209 @@ def _section(title: str) -> ui.element:
     return ui.element("div").classes("grid grid-cols-2 md:grid-cols-3 xl:grid-cols-4 gap-3 w-full")
 
 
-def _points_chart(series: admin_stats.DailySeries) -> None:
-    with ui.card().props("flat").classes("ft-card p-4 gap-1 min-w-0 lg:col-span-2"):
-        with ui.row(wrap=False).classes("w-full items-baseline justify-between gap-2"):
-            title = "Points earned per day, last 30 days" if series.is_current else \
-                f"Points earned per day, {series.start:%b %-d} – {series.end:%b %-d, %Y}"
-            ui.label(title).classes("text-base font-semibold")
-            ui.label(f"{series.total:,} pts").classes("text-sm text-slate-500 ft-num whitespace-nowrap")
-        if not series.is_current:
+def _chart_card(title: str, total: str = "", classes: str = "") -> ui.card:
+    card = ui.card().props("flat").classes(f"ft-card p-4 gap-1 min-w-0 {classes}")
+    with card, ui.row().classes("w-full items-baseline justify-between gap-x-3 gap-y-0"):
+        ui.label(title).classes("text-base font-semibold")
+        if total:
+            ui.label(total).classes("text-sm text-slate-500 ft-num whitespace-nowrap")
+    return card
+
+
+def _legend() -> dict:
+    return {"bottom": 0, "icon": "roundRect", "itemWidth": 10, "itemHeight": 10,
+            "textStyle": {"color": "#64748b"}}
+
+
+def _members_chart(points: list[admin_stats.DayPoint]) -> None:
+    with _chart_card("Members and active members per day", f"{points[-1].members:,} members",
+                     "lg:col-span-2"):
+        if not any(p.members or p.active for p in points):
+            notice("groups", "No members yet", "Sign-ups and active members appear here day by day.") \
+                .classes("border-0")
+            return
+        ui.echart({
+            "animationDuration": 300,
+            "grid": {"left": 8, "right": 8, "top": 16, "bottom": 32, "containLabel": True},
+            "tooltip": {"trigger": "axis"}, "legend": _legend(),
+            "xAxis": {"type": "category", "data": [f"{p.day:%b %-d}" for p in points],
+                      "axisTick": {"show": False}, **CHART_AXIS},
+            "yAxis": {"type": "value", "minInterval": 1, **CHART_SPLIT, "axisLabel": {"color": "#64748b"}},
+            "series": [
+                {"type": "line", "name": "Members", "data": [p.members for p in points], "smooth": True,
+                 "symbol": "none", "lineStyle": {"color": "#0369a1", "width": 2}, "itemStyle": {"color": "#0369a1"},
+                 "areaStyle": {"color": "rgba(3, 105, 161, 0.08)"}},
+                {"type": "bar", "name": "Active (tracker data)", "data": [p.active for p in points],
+                 "barMaxWidth": 14, "itemStyle": {"color": PRIMARY, "borderRadius": [3, 3, 0, 0]}},
+            ],
+        }).classes("w-full h-64").mark("members-chart")
+
+
+def _points_chart(flow: admin_stats.PointsFlow) -> None:
+    days = flow.days
+    title = "Points earned vs spent per day" if flow.is_current else \
+        f"Points earned vs spent, {days[0].day:%b %-d} – {days[-1].day:%b %-d, %Y}"
+    with _chart_card(title, f"{flow.earned:,} earned · {flow.spent:,} spent", "w-full"):
+        if not flow.is_current:
             ui.label("No points in the last 30 days; showing the latest 30 days with points.") \
                 .classes("text-xs text-slate-500")
-        if series.total == 0:
+        if flow.earned == 0 and flow.spent == 0:
             notice("bar_chart", "No points earned yet", "Points appear here once members' trackers sync.") \
                 .classes("border-0")
             return
         ui.echart({
             "animationDuration": 300,
-            "grid": {"left": 8, "right": 8, "top": 16, "bottom": 8, "containLabel": True},
-            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-            "xAxis": {"type": "category", "data": [f"{day:%b %-d}" for day, _ in series.points],
-                      "axisTick": {"show": False}, **CHART_AXIS},
+            "grid": {"left": 8, "right": 8, "top": 16, "bottom": 32, "containLabel": True},
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}}, "legend": _legend(),
+            "xAxis": {"type": "category", "data": [f"{p.day:%b %-d}" for p in days], "axisTick": {"show": False},
+                      **CHART_AXIS},
             "yAxis": {"type": "value", **CHART_SPLIT, "axisLabel": {"color": "#64748b"}},
-            "series": [{"type": "bar", "name": "Points", "data": [points for _, points in series.points],
-                        "barMaxWidth": 18, "itemStyle": {"color": PRIMARY, "borderRadius": [4, 4, 0, 0]}}],
+            "series": [
+                {"type": "bar", "name": "Earned (activity day)", "data": [p.earned for p in days], "barMaxWidth": 14,
+                 "itemStyle": {"color": PRIMARY, "borderRadius": [3, 3, 0, 0]}},
+                {"type": "bar", "name": "Spent on tickets", "data": [p.spent for p in days], "barMaxWidth": 14,
+                 "itemStyle": {"color": SPENT, "borderRadius": [3, 3, 0, 0]}},
+            ],
         }).classes("w-full h-64").mark("points-chart")
+
+
+def _tickets_chart(tickets: list[admin_stats.TicketsByType]) -> None:
+    total = sum(t.total for t in tickets)
+    with _chart_card("Tickets sold per drawing type", f"{total:,} tickets"):
+        if total == 0:
+            notice("confirmation_number", "No tickets yet", "Tickets appear once members enter drawings.") \
+                .classes("border-0")
+            return
+        ui.echart({
+            "animationDuration": 300,
+            "grid": {"left": 8, "right": 8, "top": 16, "bottom": 32, "containLabel": True},
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}}, "legend": _legend(),
+            "xAxis": {"type": "category", "data": [t.drawing_type.capitalize() for t in tickets],
+                      "axisTick": {"show": False}, **CHART_AXIS},
+            "yAxis": {"type": "value", "minInterval": 1, **CHART_SPLIT, "axisLabel": {"color": "#64748b"}},
+            "series": [
+                {"type": "bar", "name": "Bought", "stack": "t", "data": [t.bought for t in tickets],
+                 "barMaxWidth": 36, "itemStyle": {"color": PRIMARY}},
+                {"type": "bar", "name": "Free entries", "stack": "t", "data": [t.free for t in tickets],
+                 "barMaxWidth": 36, "itemStyle": {"color": "#5eead4", "borderRadius": [3, 3, 0, 0]}},
+            ],
+        }).classes("w-full h-64").mark("tickets-chart")
+
+
+def _fulfillment_chart(fulfillments: list[admin_stats.StatusValue]) -> None:
+    total = sum(f.count for f in fulfillments)
+    with _chart_card("Fulfillment by status", f"{total:,} prizes won"):
+        if total == 0:
+            notice("local_shipping", "No winners yet", "Fulfillments start when a drawing picks its winners.") \
+                .classes("border-0")
+            return
+        shown = list(reversed(fulfillments))  # category axes draw bottom-up: the flow reads top to bottom
+        ui.echart({
+            "animationDuration": 300,
+            "grid": {"left": 8, "right": 24, "top": 8, "bottom": 8, "containLabel": True},
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+            "xAxis": {"type": "value", "minInterval": 1, **CHART_SPLIT, "axisLabel": {"color": "#64748b"}},
+            "yAxis": {"type": "category", "data": [STATUS_LABELS.get(f.status, f.status) for f in shown],
+                      "axisTick": {"show": False}, **CHART_AXIS},
+            "series": [{"type": "bar", "name": "Prizes", "barMaxWidth": 14,
+                        "data": [{"value": f.count, "itemStyle": {"color": FULFILLMENT_COLORS.get(f.status, "#64748b"),
+                                                                  "borderRadius": [0, 4, 4, 0]}} for f in shown]}],
+        }).classes("w-full h-64").mark("fulfillment-chart")
+
+
+FULFILLMENT_COLORS = {"pending": "#94a3b8", "winner_notified": "#38bdf8", "address_confirmed": "#0369a1",
+                      "address_invalid": "#dc2626", "shipped": "#0f766e", "delivered": "#16a34a",
+                      "forfeited": "#64748b"}
+
+
+def _liability_card(liability: admin_stats.PrizeLiability) -> None:
+    with _chart_card("Prize liability outstanding"):
+        ui.label(f"${liability.outstanding:,.0f}").classes("text-3xl font-bold text-slate-900 ft-num") \
+            .mark("liability-total")
+        parts = [("To award (announced drawings)", liability.to_award, "#0369a1", ""),
+                 ("Won, not shipped yet", liability.awarded_unshipped, WARNING,
+                  f"{liability.awarded_count:,} prize{'s' if liability.awarded_count != 1 else ''}"),
+                 ("In transit", liability.in_transit, PRIMARY,
+                  f"{liability.in_transit_count:,} shipment{'s' if liability.in_transit_count != 1 else ''}")]
+        if liability.outstanding <= 0:
+            ui.label("Nothing owed: every announced prize is drawn and delivered or forfeited.") \
+                .classes("text-sm text-slate-500")
+            return
+        with ui.row(wrap=False).classes("w-full h-3 gap-0 rounded-full overflow-hidden bg-slate-100 mt-1") \
+                .mark("liability-bar"):
+            for _, value, colour, _ in parts:
+                if value > 0:
+                    ui.element("div").classes("h-full").style(
+                        f"width: {100 * value / liability.outstanding:.2f}%; background: {colour}")
+        for label, value, colour, extra in parts:
+            with ui.row(wrap=False).classes("w-full items-center gap-2 text-sm"):
+                ui.element("span").classes("inline-block w-2.5 h-2.5 rounded-sm shrink-0").style(
+                    f"background: {colour}")
+                ui.label(label).classes("text-slate-600 grow min-w-0")
+                if extra:
+                    ui.label(extra).classes("text-xs text-slate-400 whitespace-nowrap")
+                ui.label(f"${value:,.0f}").classes("font-semibold text-slate-800 ft-num whitespace-nowrap")
+        ui.link("Open the fulfillment queue", "/admin/fulfillment").classes("text-primary text-sm pt-1")
+
+
+def _series_chart(analytics: admin_stats.Analytics) -> None:
+    series = analytics.series
+    threshold = admin_stats.REGISTRATION_THRESHOLD_USD
+    states = " / ".join(admin_stats.REGISTRATION_STATES)
+    with _chart_card(f"Prize value per drawing series, {analytics.series_year}",
+                     f"{states} threshold ${threshold:,.0f}", "lg:col-span-3"):
+        ui.label("A series is the drawings of one type and name in a calendar year (a recurring promotion). New York "
+                 "and Florida require registration and a bond when a game's prizes total more than "
+                 f"${threshold:,.0f}.").classes("text-xs text-slate-500")
+        over = [s for s in series if s.over_threshold]
+        crossing = [s for s in series if s.would_exceed and not s.over_threshold]
+        if over or crossing:
+            names = ", ".join(f"{s.name} (${s.total:,.0f})" for s in over or crossing)
+            excluded = analytics.registration_states_excluded
+            title = (f"{len(over)} series over the ${threshold:,.0f} {states} registration threshold" if over else
+                     f"Publishing drafts would take {len(crossing)} series over ${threshold:,.0f}")
+            advice = ("NY and FL residents are excluded from FitTrack sweepstakes, so no filing is needed while that "
+                      "stays so; admitting either state would require registering and bonding these series first."
+                      if excluded else
+                      "Register and bond these games with New York and Florida before they run, or lower the prizes.")
+            with ui.card().props("flat").classes("w-full p-3 gap-1 bg-amber-50 border border-amber-200 rounded-lg") \
+                    .mark("threshold-warning"):
+                with ui.row(wrap=False).classes("items-center gap-2"):
+                    ui.icon("warning", color="warning", size="sm")
+                    ui.label(title).classes("font-semibold text-amber-900 text-sm")
+                ui.label(names).classes("text-sm text-amber-900 break-words")
+                ui.label(advice).classes("text-xs text-amber-800")
+        if not series:
+            notice("redeem", "No prizes this year", "Series appear when drawings with prizes are created.") \
+                .classes("border-0")
+            return
+        shown = list(reversed(series))
+        top = math.ceil(max(max(s.total for s in series), threshold) * 1.1 / 1000) * 1000
+        height = max(180, 34 * len(shown) + 60)
+        ui.echart({
+            "animation": False,  # a threshold chart: never show a bar mid-growth
+            "grid": {"left": 8, "right": 24, "top": 24, "bottom": 32, "containLabel": True},
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}}, "legend": _legend(),
+            "xAxis": {"type": "value", "max": top, "splitNumber": 4, **CHART_SPLIT,
+                      "axisLabel": {"color": "#64748b",
+                                    ":formatter": "v => '$' + (v >= 1000 ? (v / 1000) + 'k' : v)"}},
+            "yAxis": {"type": "category", "axisTick": {"show": False}, **CHART_AXIS,
+                      "data": [f"{s.name} ({s.drawing_type})" for s in shown],
+                      "axisLabel": {"color": "#334155", "width": 120, "overflow": "truncate"}},
+            "series": [
+                {"type": "bar", "name": "Announced", "stack": "v", "barMaxWidth": 16, "itemStyle": {"color": PRIMARY},
+                 "data": [{"value": round(s.announced, 2),
+                           "itemStyle": {"color": "#dc2626" if s.over_threshold else PRIMARY}} for s in shown],
+                 "markLine": {"symbol": "none", "silent": True,
+                              "label": {"formatter": f"{states} ${threshold / 1000:g}k", "color": WARNING,
+                                        "position": "end", "fontWeight": "bold"},
+                              "lineStyle": {"color": WARNING, "type": "dashed", "width": 2},
+                              "data": [{"xAxis": threshold}]}},
+                {"type": "bar", "name": "Draft (not published)", "stack": "v", "barMaxWidth": 16,
+                 "data": [round(s.planned, 2) for s in shown],
+                 "itemStyle": {"color": "#cbd5e1", "borderRadius": [0, 4, 4, 0]}},
+            ],
+        }).classes("w-full").style(f"height: {height}px").mark("series-chart")
 
 
 def _tier_chart(tiers: list[tuple[str, int]]) -> None:
@@ -190,6 +377,9 @@ class overview_view:  # noqa: N801
             ui.label("Members by role and status").classes("text-sm font-semibold text-slate-700")
             _chips(c.members_by_role, [r.value for r in Role], "role")
             _chips(c.members_by_status, [s.value for s in UserStatus], "status")
+        with ui.element("div").classes("grid grid-cols-1 lg:grid-cols-3 gap-3 w-full items-start"):
+            _members_chart(data.analytics.members)
+            _tier_chart(data.tiers)
         with _section("Points"):
             _figure("Points earned", "trending_up", f"{c.points_earned:,}", "all time, by all members",
                     marker="count-earned")
@@ -199,9 +389,7 @@ class overview_view:  # noqa: N801
                     "points members can still spend", color="info", marker="count-balance")
             _figure("Ledger entries", "receipt_long", f"{c.ledger_entries:,}", "append-only point transactions",
                     color="secondary", marker="count-ledger")
-        with ui.element("div").classes("grid grid-cols-1 lg:grid-cols-3 gap-3 w-full items-start"):
-            _points_chart(data.series)
-            _tier_chart(data.tiers)
+        _points_chart(data.analytics.points)
         with _section("Operations"):
             _figure("Review queue", "fact_check", f"{c.review_pending:,}", "items waiting for a decision",
                     link="/admin/review", color="warning", marker="count-review")
@@ -221,6 +409,11 @@ class overview_view:  # noqa: N801
                     marker="count-fulfillments")
             _figure("Sponsors", "handshake", f"{c.sponsors:,}", "prize sponsors", color="secondary",
                     marker="count-sponsors")
+        with ui.element("div").classes("grid grid-cols-1 lg:grid-cols-3 gap-3 w-full items-start"):
+            _tickets_chart(data.analytics.tickets)
+            _fulfillment_chart(data.analytics.fulfillments)
+            _liability_card(data.analytics.liability)
+            _series_chart(data.analytics)
 
 
 @ui.page("/admin")

@@ -1,5 +1,8 @@
-"""`/admin/review` — the admin review queue (PRODUCT.md §4 "Source trust", §7): held points (approve → credited
-through the ledger, or reject), lowered daily totals and plausibility flags (acknowledge), each with its evidence.
+"""`/admin/review` — the admin review queue (PRODUCT.md §4 "Source trust", §7; issue 7 §5): held points (approve →
+credited through the ledger, or reject), lowered daily totals and plausibility flags (acknowledge), each with its
+evidence: the figures the flag was raised on and, loaded when the admin opens them, the payloads behind it — the
+stored daily summary, the Terra webhook delivery body as received, and the member's workouts of that day
+(`domain.review.review_evidence`).
 
 Admins only: the page guard refuses other roles on `/admin*`, and every event handler starts with
 `require_admin_event()` (UI events bypass HTTP middleware). Approvals publish a "points" event so open leaderboards
@@ -51,6 +54,41 @@ async def _confirm(title: str, text: str, action: str, color: str) -> bool:
     return bool(result)
 
 
+PAYLOAD_ICONS = {"daily_summary": "today", "webhook_delivery": "webhook", "activity": "fitness_center"}
+SHOWN_BODY_CHARS = 60_000  # longer bodies are cut on the page (the API returns them whole)
+
+
+def _evidence_payloads(item: ReviewItem, payloads: list[review.Payload]) -> None:
+    """The flag's numbers, then one expansion per payload: its facts and its JSON body."""
+    ui.label("Figures the flag was raised on").classes("text-xs font-semibold uppercase text-slate-500")
+    ui.code(json.dumps(item.evidence or {}, indent=2, sort_keys=True, default=str), language="json") \
+        .classes("w-full text-xs").mark("evidence-figures")
+    if not payloads:
+        ui.label("No stored payloads for this day (they may have been replaced by newer data).") \
+            .classes("text-sm text-slate-500").mark("no-payloads")
+        return
+    for payload in payloads:
+        with ui.expansion(payload.title, icon=PAYLOAD_ICONS.get(payload.kind, "description")) \
+                .classes("w-full bg-white rounded-lg border border-slate-200").props("dense") \
+                .mark(f"payload-{payload.kind}"):
+            with ui.element("div").classes("grid grid-cols-1 sm:grid-cols-2 gap-x-4 gap-y-0.5 w-full text-xs pb-2"):
+                for key, value in payload.fields.items():
+                    if value is None:
+                        continue
+                    with ui.row(wrap=False).classes("gap-2 min-w-0"):
+                        ui.label(key.replace("_", " ")).classes("text-slate-500 shrink-0")
+                        ui.label(f"{value:,}" if isinstance(value, int) else str(value)) \
+                            .classes("font-medium text-slate-800 truncate min-w-0")
+            text = json.dumps(payload.body, indent=2, default=str) \
+                if not isinstance(payload.body, str) else payload.body
+            cut = len(text) > SHOWN_BODY_CHARS or payload.truncated
+            ui.code(text[:SHOWN_BODY_CHARS], language="json" if not isinstance(payload.body, str) else None) \
+                .classes("w-full text-xs max-h-96 overflow-auto")
+            if cut:
+                ui.label(f"Shown cut to {SHOWN_BODY_CHARS:,} characters; GET /api/v1/admin/review/{item.id} "
+                         "returns the whole payload.").classes("text-xs text-slate-500")
+
+
 class review_card(ui.card):  # noqa: N801
     """One review item; its status badge and buttons update in place after a decision."""
 
@@ -72,10 +110,13 @@ class review_card(ui.card):  # noqa: N801
                 ui.badge(KINDS.get(item.kind, item.kind), color="secondary").props("outline")
                 ui.label(item.platform_day.strftime("%a %b %-d, %Y")).classes("text-sm text-slate-500")
             ui.label(item.reason).classes("text-sm text-slate-700")
-            with ui.expansion("Evidence", icon="data_object").classes("w-full text-sm bg-slate-50 rounded-lg") \
-                    .props("dense"):
-                ui.code(json.dumps(item.evidence or {}, indent=2, sort_keys=True, default=str), language="json") \
-                    .classes("w-full text-xs")
+            self._facts(item.evidence or {})
+            self.payloads = ui.expansion("Evidence payloads", icon="data_object",
+                                         on_value_change=self._payloads_opened) \
+                .classes("w-full text-sm bg-slate-50 rounded-lg").props("dense").mark("evidence")
+            self.payloads_loaded = False
+            with self.payloads:
+                self.payloads_body = ui.column().classes("w-full gap-2")
             with ui.row().classes("gap-2") as self.actions:
                 if item.kind == ReviewKind.held_points.value:
                     ui.button("Approve", icon="check", color="positive", on_click=self.approve) \
@@ -86,6 +127,41 @@ class review_card(ui.card):  # noqa: N801
                     ui.button("Acknowledge", icon="done_all", color="primary", on_click=self.acknowledge) \
                         .props("outline no-caps dense").classes("px-3").mark("acknowledge")
             self.actions.visible = item.status == ReviewStatus.pending.value
+
+    @staticmethod
+    def _facts(evidence: dict) -> None:
+        """The figures the flag rests on, as chips (steps, active minutes, workouts, deserved / credited points)."""
+        evidence = {**evidence, "active_minutes": evidence["active_seconds"] // 60} \
+            if isinstance(evidence.get("active_seconds"), int) else evidence
+        formats = [("steps", "{:,} steps", "directions_walk"), ("active_minutes", "{:,} active min", "timer"),
+                   ("workouts", "{} workouts", "fitness_center"), ("deserved", "deserves {:,} pts", "star"),
+                   ("credited", "credited {:,} pts", "savings")]
+        facts = [(text.format(evidence[key]), icon) if isinstance(evidence.get(key), int) else None
+                 for key, text, icon in formats]
+        shown = [fact for fact in facts if fact]
+        if shown:
+            with ui.row().classes("gap-1"):
+                for text, icon in shown:
+                    ui.chip(text, icon=icon).props("dense outline color=grey-8").classes("m-0 text-xs")
+
+    async def _payloads_opened(self, event) -> None:  # type: ignore[no-untyped-def]
+        await require_admin_event()
+        if not event.value or self.payloads_loaded:
+            return
+        self.payloads_body.clear()
+        with self.payloads_body:
+            spinner = ui.spinner(size="md").classes("self-center")
+        try:
+            found = await read(review.review_evidence, self.item.id)
+        except DomainError as exc:
+            spinner.delete()
+            with self.payloads_body:
+                ui.label(exc.detail).classes("text-red-700")
+            return
+        self.payloads_loaded = True
+        self.payloads_body.clear()
+        with self.payloads_body:
+            _evidence_payloads(self.item, found.payloads)
 
     def _decided(self, item: ReviewItem) -> None:
         self.item = item

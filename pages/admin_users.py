@@ -1,6 +1,8 @@
 """`/admin/users` — the admin users list (PRODUCT.md §7 "users (search, ...)"): one page of users at a time, read on
 the server (`domain.accounts.list_users`), searchable by email or display name (debounced), filterable by role and
 status. Query parameters `q`, `role`, `status` and `page` preset the filters (the overview links here with them).
+Each email links to the member's page (`/admin/users/{id}`, pages/admin_user_detail.py); "CSV" downloads every user
+matching the search and filters (`/admin/export/users.csv`, streamed).
 
 Admins only: the page guard refuses other roles on `/admin*`, and every event handler starts with
 `require_admin_event()` (UI events bypass HTTP middleware).
@@ -9,6 +11,7 @@ Admins only: the page guard refuses other roles on `/admin*`, and every event ha
 from __future__ import annotations
 
 import math
+from urllib.parse import urlencode
 
 from nicegui import background_tasks, ui
 
@@ -42,7 +45,9 @@ COLUMNS = [
 ]
 ROW = r"""
 <q-tr :props="props">
-  <q-td key="email" :props="props" class="font-medium max-sm:whitespace-normal">{{ props.row.email }}
+  <q-td key="email" :props="props" class="font-medium max-sm:whitespace-normal">
+    <a :href="'/admin/users/' + props.row.id" class="text-primary no-underline hover:underline"
+      >{{ props.row.email }}</a>
     <div class="sm:hidden text-xs font-normal text-slate-500 pt-1">
       {{ props.row.display_name }} · {{ props.row.role }} · {{ props.row.status }} · {{ props.row.tier }}<br>
       {{ props.row.balance.toLocaleString() }} balance · {{ props.row.earned.toLocaleString() }} earned ·
@@ -91,6 +96,9 @@ class users_list:  # noqa: N801
                     .props("dense outlined options-dense").classes("w-36 max-sm:flex-1").mark("role-filter")
                 ui.select(STATUSES, value=self.status, label="Status", on_change=self._status_changed) \
                     .props("dense outlined options-dense").classes("w-40 max-sm:flex-1").mark("status-filter")
+                ui.button("CSV", icon="download", on_click=self._export) \
+                    .props("outline dense no-caps color=primary").classes("px-3").mark("export-users") \
+                    .tooltip("Export every user matching the search and filters")
             self.error = notice("error_outline", kind="error").classes("rounded-none")
             self.error.visible = False
             self.table = ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=0) \
@@ -107,7 +115,8 @@ class users_list:  # noqa: N801
 
     async def _search_changed(self, event) -> None:  # type: ignore[no-untyped-def]
         await require_admin_event()
-        query = (event.value or "").strip()[:254]
+        # the input's value now, not the event's: handlers of quick successive edits may resume out of order
+        query = (self.search.value or "").strip()[:254]
         if query != self.q:
             self.q, self.page = query, 1
             await self.load()
@@ -121,6 +130,11 @@ class users_list:  # noqa: N801
         await require_admin_event()
         self.status, self.page = event.value or "", 1
         await self.load()
+
+    async def _export(self) -> None:
+        await require_admin_event()
+        query = urlencode({k: v for k, v in (("q", self.q), ("role", self.role), ("status", self.status)) if v})
+        ui.download.from_url("/admin/export/users.csv" + (f"?{query}" if query else ""))
 
     async def _page_changed(self, event) -> None:  # type: ignore[no-untyped-def]
         await require_admin_event()

@@ -26,6 +26,7 @@ from domain import ingest
 from domain.enums import DeliveryStatus
 from domain.models import WebhookDelivery
 from domain.types import utcnow
+from tasks.sync import after_connection_event
 
 log = structlog.get_logger(__name__)
 STUCK_AFTER = timedelta(minutes=10)
@@ -58,6 +59,8 @@ def run_delivery(delivery_id: uuid.UUID) -> str:
         metrics.delivery_processed("failed")
         raise
     metrics.delivery_processed(outcome.status, outcome.points_changes)
+    if outcome.event_type in {"auth", "user_reauth"} and outcome.status == DeliveryStatus.processed.value:
+        after_connection_event(delivery_id)  # issue 5: backfill the connection just made (tasks/sync.py)
     try:
         publish_points_changes(outcome.points_changes)
     except Exception:  # noqa: BLE001 - the points are committed; only the notification is retried

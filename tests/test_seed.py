@@ -138,7 +138,7 @@ def _check_drawings(session: Session) -> None:
         opened = d.status in ("open", "closed", "completed", "cancelled")
         assert (d.seed_commitment is not None) == opened
         assert (d.ticket_list_hash is not None) == (d.status in ("closed", "completed"))
-        assert (d.server_seed_hex is not None) == (d.status == "completed")
+        assert (d.server_seed_hex is not None) == (d.status in ("open", "closed", "completed"))  # secret until drawn
         tickets = session.exec(select(Ticket).where(Ticket.drawing_id == d.id)).all()
         assert (len(tickets) > 0) == (d.status in ("open", "closed", "completed"))
         if d.status != "completed":

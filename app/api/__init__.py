@@ -2,9 +2,35 @@
 
 from fastapi import APIRouter
 
-from app.api import account, activities, admin, auth, health, leaderboards, points, profiles, registration, users
+from app.api import (
+    account,
+    activities,
+    admin,
+    admin_drawings,
+    admin_export,
+    admin_fulfillment,
+    admin_review,
+    admin_system,
+    admin_users,
+    auth,
+    connections,
+    drawings,
+    fulfillment,
+    health,
+    leaderboards,
+    points,
+    profiles,
+    registration,
+    users,
+)
+from app.images import media_router
 
 api_router = APIRouter()
 api_router.include_router(health.router)
-for module in (account, auth, users, points, activities, leaderboards, admin, profiles, registration):
+api_router.include_router(media_router)  # uploaded prize and sponsor pictures at /static/media/ (public)
+for module in (
+    account, auth, users, points, activities, connections, leaderboards, profiles, registration,  # members
+    drawings, fulfillment,  # sweepstakes (issue 6)
+    admin, admin_users, admin_export, admin_fulfillment, admin_drawings, admin_review, admin_system,  # admin (issue 7)
+):
     api_router.include_router(module.router, prefix="/api/v1")

@@ -19,5 +19,6 @@ __all__ = [
 ]
 from domain.models.mail import EmailToken, OutboxMessage  # noqa: E402,F401  (issue 4: email tokens, outbox)
 from domain.models.notifications import Notification  # noqa: E402,F401  (issue 6: in-app notifications)
+from domain.models.sweepstakes import FreeEntry, TicketPurchase  # noqa: E402,F401  (issue 6: purchases, free entries)
 from domain.models.system import TaskRun  # noqa: E402,F401  (issue 7: last run of each task)
 from domain.models.tokens import RefreshToken  # noqa: E402,F401  (issue 4: refresh tokens)

@@ -61,6 +61,8 @@ class Drawing(SQLModel, table=True):
     server_seed_hex: str | None = text(64, nullable=True)
     ticket_list_hash: str | None = text(64, nullable=True)
     results: dict | None = json_col()
+    rules_frozen_at: datetime | None = ts()  # set when the drawing opens: rules and prizes can no longer change
+    drawn_at: datetime | None = ts()  # when the draw ran (completed) or the drawing was cancelled
     created_by: uuid.UUID | None = uuid_col()
     created_at: datetime = ts(nullable=False, now=True)
     updated_at: datetime = ts(nullable=False, now=True)
@@ -99,6 +101,42 @@ class Ticket(SQLModel, table=True):
     is_free_entry: bool = flag(False)
     is_winner: bool = flag(False)
     prize_id: uuid.UUID | None = uuid_col()
+    created_at: datetime = ts(nullable=False, now=True)
+
+
+class TicketPurchase(SQLModel, table=True):
+    """One ticket purchase (issue 6 §2): the idempotency record of `domain.tickets.purchase`. The same member and
+    `idempotency_key` always return this row; its tickets are numbers `first_ticket_number..last_ticket_number`."""
+
+    __tablename__ = "ticket_purchases"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "idempotency_key"),
+        sa.Index("ix_ticket_purchases_drawing", "drawing_id"),
+    )
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = fk("users.id", index=False)
+    drawing_id: uuid.UUID = fk("drawings.id", index=False)
+    idempotency_key: str = text(128)
+    quantity: int = integer(None)
+    points_spent: int = integer(None)
+    transaction_id: uuid.UUID = fk("point_transactions.id", index=False)
+    first_ticket_number: int = integer(None)
+    last_ticket_number: int = integer(None)
+    created_at: datetime = ts(nullable=False, now=True)
+
+
+class FreeEntry(SQLModel, table=True):
+    """A claimed free alternate entry (PRODUCT.md §6: no purchase necessary). UNIQUE(drawing_id, user_id) makes "one
+    per member per drawing" a database rule (a separate table, so no NULL-in-composite-key differences on Oracle)."""
+
+    __tablename__ = "free_entries"
+    __table_args__ = (sa.UniqueConstraint("drawing_id", "user_id"),)
+
+    id: uuid.UUID = id_field()
+    drawing_id: uuid.UUID = fk("drawings.id", index=False)
+    user_id: uuid.UUID = fk("users.id")
+    ticket_id: uuid.UUID = fk("tickets.id", index=False)
     created_at: datetime = ts(nullable=False, now=True)
 
 

@@ -27,7 +27,8 @@ class TrackerConnection(SQLModel, table=True):
     """A member's tracker linked through Terra. `terra_user_id` changes on `user_reauth` (notes/terra.md §5)."""
 
     __tablename__ = "tracker_connections"
-    __table_args__ = (sa.UniqueConstraint("user_id", "provider"),)
+    __table_args__ = (sa.UniqueConstraint("user_id", "provider"),
+                      sa.Index("ix_tracker_connections_due", "status", "next_sync_at"))
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = fk("users.id")
@@ -40,6 +41,14 @@ class TrackerConnection(SQLModel, table=True):
     connected_at: datetime | None = ts()
     last_sync_at: datetime | None = ts()
     last_webhook_at: datetime | None = ts()
+    # Polling (issue 5 §3, migration 0007): when the 15-minute sync should next fetch this connection, the last
+    # attempt, consecutive failures and the last failure's text (for admins; members see `status_message`), and
+    # when the first 30-day backfill succeeded.
+    next_sync_at: datetime | None = ts()
+    last_sync_attempt_at: datetime | None = ts()
+    sync_failures: int = integer(0)
+    last_sync_error: str | None = text(500, nullable=True)
+    backfill_done_at: datetime | None = ts()
     created_at: datetime = ts(nullable=False, now=True)
     updated_at: datetime = ts(nullable=False, now=True)
 

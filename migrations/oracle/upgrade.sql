@@ -835,11 +835,86 @@ UPDATE alembic_version SET version_num='0006_refresh_tokens' WHERE alembic_versi
 
 -- Running upgrade 0006_refresh_tokens -> 0007_terra_sync
 
+ALTER TABLE tracker_connections ADD next_sync_at TIMESTAMP WITH TIME ZONE
+
+/
+
+ALTER TABLE tracker_connections ADD last_sync_attempt_at TIMESTAMP WITH TIME ZONE
+
+/
+
+ALTER TABLE tracker_connections ADD sync_failures INTEGER DEFAULT '0' NOT NULL
+
+/
+
+ALTER TABLE tracker_connections ADD last_sync_error VARCHAR2(500 CHAR)
+
+/
+
+ALTER TABLE tracker_connections ADD backfill_done_at TIMESTAMP WITH TIME ZONE
+
+/
+
+CREATE INDEX ix_tracker_connections_due ON tracker_connections (status, next_sync_at)
+
+/
+
 UPDATE alembic_version SET version_num='0007_terra_sync' WHERE alembic_version.version_num = '0006_refresh_tokens'
 
 /
 
 -- Running upgrade 0007_terra_sync -> 0008_sweepstakes
+
+ALTER TABLE drawings ADD rules_frozen_at TIMESTAMP WITH TIME ZONE
+
+/
+
+ALTER TABLE drawings ADD drawn_at TIMESTAMP WITH TIME ZONE
+
+/
+
+CREATE TABLE ticket_purchases (
+    id RAW(16) NOT NULL, 
+    user_id RAW(16) NOT NULL, 
+    drawing_id RAW(16) NOT NULL, 
+    idempotency_key VARCHAR2(128 CHAR) NOT NULL, 
+    quantity INTEGER NOT NULL, 
+    points_spent INTEGER NOT NULL, 
+    transaction_id RAW(16) NOT NULL, 
+    first_ticket_number INTEGER NOT NULL, 
+    last_ticket_number INTEGER NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_ticket_purchases PRIMARY KEY (id), 
+    CONSTRAINT fk_ticket_purchases_drawing_id_drawings FOREIGN KEY(drawing_id) REFERENCES drawings (id), 
+    CONSTRAINT fk_ticket_purchases_transaction_id_point_transactions FOREIGN KEY(transaction_id) REFERENCES point_transactions (id), 
+    CONSTRAINT fk_ticket_purchases_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
+    CONSTRAINT uq_ticket_purchases_user_id_idempotency_key UNIQUE (user_id, idempotency_key)
+)
+
+/
+
+CREATE INDEX ix_ticket_purchases_drawing ON ticket_purchases (drawing_id)
+
+/
+
+CREATE TABLE free_entries (
+    id RAW(16) NOT NULL, 
+    drawing_id RAW(16) NOT NULL, 
+    user_id RAW(16) NOT NULL, 
+    ticket_id RAW(16) NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_free_entries PRIMARY KEY (id), 
+    CONSTRAINT fk_free_entries_drawing_id_drawings FOREIGN KEY(drawing_id) REFERENCES drawings (id), 
+    CONSTRAINT fk_free_entries_ticket_id_tickets FOREIGN KEY(ticket_id) REFERENCES tickets (id), 
+    CONSTRAINT fk_free_entries_user_id_users FOREIGN KEY(user_id) REFERENCES users (id), 
+    CONSTRAINT uq_free_entries_drawing_id_user_id UNIQUE (drawing_id, user_id)
+)
+
+/
+
+CREATE INDEX ix_free_entries_user_id ON free_entries (user_id)
+
+/
 
 UPDATE alembic_version SET version_num='0008_sweepstakes' WHERE alembic_version.version_num = '0007_terra_sync'
 

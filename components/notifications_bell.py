@@ -1,0 +1,143 @@
+"""The header's notifications bell (PRODUCT.md §6: winners are notified in-app; `domain.notifications`).
+
+A bell button with the unread count as a badge; clicking it opens a menu with the member's latest notifications
+(unread ones highlighted), each linking to its page, and "Mark all read". Opening a notification marks it read.
+The count is re-read every `POLL_SECONDS` (one cheap COUNT per open page) and whenever the menu opens, so a win
+drawn by the background task shows up without a reload.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from nicegui import background_tasks, ui
+
+from app.web_auth import resolve_user
+from components.db_calls import read, write
+from domain import notifications
+from domain.errors import DomainError
+from domain.models import Notification
+from domain.types import utcnow
+
+POLL_SECONDS = 30.0
+MENU_SIZE = 8
+KIND_ICONS = {"drawing_won": "emoji_events", "address_reminder": "schedule", "prize_forfeited": "event_busy",
+              "prize_shipped": "local_shipping", "address_invalid": "wrong_location"}
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """"just now", "5 min ago", "3 h ago", "2 d ago", or the date for older moments (UTC)."""
+    now = now or utcnow()
+    seconds = max(int((now - moment.astimezone(UTC)).total_seconds()), 0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    if seconds < 7 * 86400:
+        return f"{seconds // 86400} d ago"
+    return moment.strftime("%b %-d, %Y")
+
+
+def _inbox(session, user_id: uuid.UUID) -> tuple[int, list[Notification]]:  # type: ignore[no-untyped-def]
+    return notifications.unread_count(session, user_id), notifications.recent(session, user_id, MENU_SIZE)
+
+
+class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
+    """`notifications_bell(user.id)` inside the header row."""
+
+    def __init__(self, user_id: uuid.UUID) -> None:
+        self.user_id = user_id
+        self.button = ui.button(icon="notifications_none") \
+            .props('flat round dense color=white aria-label="Notifications"').mark("notifications-bell")
+        with self.button:
+            self.badge = ui.badge("", color="accent").props("floating rounded").classes("text-[10px]") \
+                .mark("notifications-count")
+            self.badge.visible = False
+            self.menu = ui.menu().props("anchor='bottom right' self='top right' max-height=480px") \
+                .classes("w-[22rem] max-w-[92vw]").on("before-show", self._opened)
+        with self.menu:
+            with ui.row(wrap=False).classes("w-full items-center px-4 pt-3 pb-2 gap-2"):
+                ui.label("Notifications").classes("text-base font-semibold text-slate-900")
+                ui.space()
+                self.mark_all = ui.button("Mark all read", on_click=self._mark_all) \
+                    .props("flat dense no-caps size=sm color=primary").mark("notifications-mark-all")
+            ui.separator()
+            self.items = ui.list().classes("w-full").mark("notifications-list")
+        self.timer = ui.timer(POLL_SECONDS, self.refresh)
+        background_tasks.create(self.refresh(), name="notifications-bell")
+
+    def _show_count(self, count: int) -> None:
+        self.badge.set_text("99+" if count > 99 else str(count))
+        self.badge.visible = count > 0
+        self.button.props(f"icon={'notifications' if count else 'notifications_none'}")
+        self.button.props(f'aria-label="Notifications ({count} unread)"')
+        self.mark_all.set_enabled(count > 0)
+
+    async def refresh(self) -> None:
+        """Re-read the unread count and the latest notifications."""
+        try:
+            count, rows = await read(_inbox, self.user_id)
+        except DomainError:
+            return
+        self._show_count(count)
+        self._show_rows(rows)
+
+    def _show_rows(self, rows: list[Notification]) -> None:
+        self.items.clear()
+        with self.items:
+            if not rows:
+                with ui.column().classes("w-full items-center gap-1 py-8 px-4 text-center"):
+                    ui.icon("notifications_off", size="2rem").classes("text-slate-400")
+                    ui.label("No notifications yet").classes("text-sm font-medium text-slate-700")
+                    ui.label("Wins and prize updates will appear here.").classes("text-xs text-slate-500")
+                return
+            now = utcnow()
+            for row in rows:
+                unread = row.read_at is None
+                item = ui.item(on_click=lambda _, r=row: self._open(r)).props("clickable") \
+                    .classes("py-2" + (" bg-sky-50" if unread else "")).mark("notification")
+                with item:
+                    with ui.item_section().props("avatar").classes("min-w-0 pr-3"):
+                        ui.icon(KIND_ICONS.get(row.kind, "notifications"),
+                                color="primary" if unread else "grey-6")
+                    with ui.item_section():
+                        ui.label(row.title).classes("text-sm text-slate-900 " + ("font-semibold" if unread else ""))
+                        if row.body:
+                            ui.label(row.body).classes("text-xs text-slate-600 line-clamp-2")
+                        ui.label(ago(row.created_at, now)).classes("text-[11px] text-slate-500")
+
+    async def _opened(self) -> None:
+        await self.refresh()
+
+    async def _open(self, row: Notification) -> None:
+        member = await resolve_user()
+        if member is None or member.id != self.user_id:
+            ui.navigate.to("/login")
+            return
+        if row.read_at is None:
+            try:
+                await write(notifications.mark_read, self.user_id, [row.id])
+            except DomainError as exc:
+                ui.notify(exc.detail, type="negative")
+        self.menu.close()
+        if row.link:
+            ui.navigate.to(row.link)
+        else:
+            await self.refresh()
+
+    async def _mark_all(self) -> None:
+        member = await resolve_user()
+        if member is None or member.id != self.user_id:
+            ui.navigate.to("/login")
+            return
+        try:
+            changed = await write(notifications.mark_read, self.user_id, "all")
+        except DomainError as exc:
+            ui.notify(exc.detail, type="negative")
+            return
+        await self.refresh()
+        if changed:
+            ui.notify(f"{changed} notification{'s' if changed != 1 else ''} marked read", type="positive")

@@ -1,0 +1,193 @@
+"""Sponsors (issue 7 §2): the domain rules (validation, unique names, totals by SQL aggregate excluding cancelled
+drawings, audit entries) and the admin pages through the `user` fixture (create, edit, logo upload, deactivate and
+reactivate with a confirmation, the sponsor's prizes and total value)."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.testing import User as SimulatedUser
+from PIL import Image
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from app.db import read_session, write_session
+from app.settings import get_settings
+from domain import drawing_editor, sponsors
+from domain.drawing_editor import DrawingFields, PrizeFields
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.models import AuditLog, Drawing, Sponsor, User
+from domain.sponsors import SponsorFields
+from tests.member_support import email_of, fast_passwords, member, sign_in
+
+
+def admin_account(engine: Engine | None = None) -> uuid.UUID:
+    with write_session(engine) as session:
+        user = User(email=f"{uuid.uuid4().hex[:10]}@example.test", password_hash="x", role="admin", status="active")
+        session.add(user)
+        session.flush()
+        return user.id
+
+
+def drawing_with_prizes(engine: Engine | None, admin: uuid.UUID, sponsor_id: uuid.UUID,
+                        values: list[tuple[float, int]], *, name: str = "Weekly") -> uuid.UUID:
+    now = datetime.now(UTC)
+    with write_session(engine) as session:
+        drawing = drawing_editor.create_draft(session, DrawingFields(
+            drawing_type="weekly", name=name, ticket_cost_points=10, drawing_time=now + timedelta(days=3)),
+            admin_id=admin)
+        for rank, (value, quantity) in enumerate(values, start=1):
+            drawing_editor.add_prize(session, drawing.id, PrizeFields(
+                name=f"Prize {rank}", value_usd=value, quantity=quantity, prize_rank=rank, sponsor_id=sponsor_id),
+                admin_id=admin)
+        return drawing.id
+
+
+def test_validation_and_unique_names(engine: Engine) -> None:
+    admin = admin_account(engine)
+    with write_session(engine) as session:
+        created = sponsors.create_sponsor(session, SponsorFields(
+            name="  Stride Athletic Co. ", contact_email=" Sales@Stride.Example ", website_url="https://stride.example",
+            contact_name="", notes="   "), admin_id=admin, ip_address="198.51.100.4")
+        assert created.name == "Stride Athletic Co." and created.contact_email == "sales@stride.example"
+        assert created.contact_name is None and created.notes is None and created.status == "active"
+    bad = [SponsorFields(name=""), SponsorFields(name="x" * 129), SponsorFields(name="A", contact_email="a@b"),
+           SponsorFields(name="A", website_url="javascript:alert(1)"), SponsorFields(name="A", logo_url="file:///x"),
+           SponsorFields(name="A", notes="n" * 2001)]
+    for values in bad:
+        with pytest.raises(InvalidInput), write_session(engine) as session:
+            sponsors.create_sponsor(session, values, admin_id=admin)
+    with pytest.raises(Conflict), write_session(engine) as session:
+        sponsors.create_sponsor(session, SponsorFields(name="STRIDE athletic co."), admin_id=admin)
+    with pytest.raises(NotFound), write_session(engine) as session:
+        sponsors.update_sponsor(session, uuid.uuid4(), SponsorFields(name="Nobody"), admin_id=admin)
+    with read_session(engine) as session:
+        entries = session.exec(select(AuditLog).where(col(AuditLog.action).startswith("sponsor."))).all()
+        assert [(e.action, e.ip_address) for e in entries] == [("sponsor.create", "198.51.100.4")]
+
+
+def test_totals_are_sql_aggregates_and_skip_cancelled_drawings(engine: Engine) -> None:
+    admin = admin_account(engine)
+    with write_session(engine) as session:
+        stride = sponsors.create_sponsor(session, SponsorFields(name="Stride"), admin_id=admin).id
+        peak = sponsors.create_sponsor(session, SponsorFields(name="PeakFuel"), admin_id=admin).id
+        sponsors.create_sponsor(session, SponsorFields(name="Quiet Co."), admin_id=admin)
+    drawing_with_prizes(engine, admin, stride, [(150.0, 1), (25.5, 4)])
+    drawing_with_prizes(engine, admin, peak, [(50.0, 2)])
+    cancelled = drawing_with_prizes(engine, admin, stride, [(1000.0, 1)], name="Cancelled one")
+    with write_session(engine) as session:
+        row = session.get(Drawing, cancelled)
+        assert row is not None
+        row.status = "cancelled"
+        session.add(row)
+    with read_session(engine) as session:
+        rows, total = sponsors.list_sponsors(session)
+        assert total == 3
+        assert [(r.sponsor.name, r.prize_count, r.total_value_usd) for r in rows] == [
+            ("PeakFuel", 1, 100.0), ("Quiet Co.", 0, 0.0), ("Stride", 2, 252.0)]
+        assert sponsors.sponsor_summary(session, stride).total_value_usd == 252.0
+        prizes = sponsors.sponsor_prizes(session, stride)
+        assert len(prizes) == 3 and {p.drawing_status for p in prizes} == {"draft", "cancelled"}
+        only, count = sponsors.list_sponsors(session, q="peak")
+        assert count == 1 and only[0].sponsor.name == "PeakFuel"
+
+
+def test_deactivate_blocks_new_prizes_but_keeps_old_ones(engine: Engine) -> None:
+    admin = admin_account(engine)
+    with write_session(engine) as session:
+        sponsor = sponsors.create_sponsor(session, SponsorFields(name="Northwind"), admin_id=admin).id
+    drawing_id = drawing_with_prizes(engine, admin, sponsor, [(100.0, 1)])
+    with write_session(engine) as session:
+        sponsors.set_status(session, sponsor, "inactive", admin_id=admin)
+        sponsors.set_status(session, sponsor, "inactive", admin_id=admin)  # no-op, no second entry
+    with pytest.raises(Conflict, match="inactive"), write_session(engine) as session:
+        drawing_editor.add_prize(session, drawing_id, PrizeFields(name="New", value_usd=5, prize_rank=2,
+                                                                  sponsor_id=sponsor), admin_id=admin)
+    with read_session(engine) as session:
+        assert sponsors.sponsor_summary(session, sponsor).prize_count == 1
+        assert str(sponsor) not in sponsors.sponsor_options(session)
+        assert str(sponsor) in sponsors.sponsor_options(session, include=sponsor)
+        actions = [e.action for e in session.exec(select(AuditLog).where(AuditLog.target_id == str(sponsor)))]
+        assert actions == ["sponsor.create", "sponsor.deactivate"]
+
+
+# --------------------------------------------------------------------------------------------------------- pages
+@pytest.fixture
+def fast_hashing(monkeypatch: pytest.MonkeyPatch, app_env: Any) -> None:
+    fast_passwords(monkeypatch)
+    monkeypatch.setenv("MEDIA_DIR", str(app_env / "media"))
+    get_settings.cache_clear()
+
+
+def element(user: SimulatedUser, marker: str) -> Any:
+    found = user.find(marker=marker).elements
+    assert len(found) == 1, (marker, len(found))
+    return next(iter(found))
+
+
+async def test_sponsor_pages_create_edit_logo_deactivate(fast_hashing: None, user: SimulatedUser,
+                                                        app_env: Any) -> None:
+    admin = member(role="admin", display_name="Admin", connect=False)
+    await sign_in(user, email_of(admin.user_id))
+    await user.open("/admin/sponsors")
+    await user.should_see(marker="sponsors-count", content="0 sponsors", retries=300)
+    user.find(marker="new-sponsor").click()
+    await user.should_see(marker="sponsor-name", retries=300)
+    user.find(marker="sponsor-name").type("Summit Outdoor Supply")
+    user.find(marker="sponsor-email").type("not-an-email")
+    user.find(marker="create-sponsor").click()
+    await user.should_see("Enter a valid contact email", retries=300)
+    element(user, "sponsor-email").set_value("team@summit.example")
+    user.find(marker="sponsor-website").type("https://summit.example")
+    user.find(marker="create-sponsor").click()
+    await user.should_see("Sponsor created", retries=300)
+    await user.should_see(marker="sponsor-title", retries=300)
+    assert element(user, "sponsor-title").text == "Summit Outdoor Supply"
+    with read_session() as session:
+        sponsor = session.exec(select(Sponsor)).one()
+    assert sponsor.contact_email == "team@summit.example" and sponsor.website_url == "https://summit.example"
+
+    element(user, "sponsor-notes").set_value("Ships from Denver")
+    user.find(marker="save-sponsor").click()
+    await user.should_see("Saved", retries=300)
+
+    logo = io.BytesIO()
+    Image.new("RGBA", (1000, 400), (0, 0, 0, 0)).save(logo, "PNG")
+    upload = next(iter(user.find(ui.upload).elements))
+    await upload.handle_uploads([SmallFileUpload("logo.png", "image/png", logo.getvalue())])
+    await user.should_see("Logo saved", retries=300)
+    await user.should_see(marker="sponsor-logo", retries=300)
+    with read_session() as session:
+        stored = session.get(Sponsor, sponsor.id)
+        assert stored is not None and stored.logo_url and stored.notes == "Ships from Denver"
+    saved = Image.open(app_env / "media" / "sponsors" / stored.logo_url.rsplit("/", 1)[1])
+    assert saved.size == (800, 320) and saved.mode == "RGBA"
+
+    drawing_with_prizes(None, admin.user_id, sponsor.id, [(160.0, 1), (20.0, 5)], name="Rainy-Week Draw")
+    await user.open(f"/admin/sponsors/{sponsor.id}")
+    await user.should_see(marker="total-value", retries=300)
+    assert element(user, "total-value").text == "$260"
+    assert element(user, "prize-count").text == "2"
+    assert {row["drawing"] for row in element(user, "sponsor-prizes").rows} == {"Rainy-Week Draw"}
+
+    user.find(marker="deactivate").click()
+    await user.should_see("Deactivate this sponsor?", retries=300)
+    user.find(marker="confirm").click()
+    await user.should_see("Sponsor deactivated", retries=300)
+    await user.should_see(marker="activate", retries=300)
+    with read_session() as session:
+        assert session.get(Sponsor, sponsor.id).status == "inactive"  # type: ignore[union-attr]
+        actions = [e.action for e in session.exec(select(AuditLog).where(AuditLog.target_id == str(sponsor.id))
+                                                  .order_by(col(AuditLog.created_at)))]
+    assert actions == ["sponsor.create", "sponsor.update", "sponsor.update", "sponsor.deactivate"]
+
+    await user.open("/admin/sponsors?status=inactive")
+    await user.should_see(marker="sponsors-count", content="1 sponsor", retries=300)
+    row = element(user, "sponsors-table").rows[0]
+    assert row["name"] == "Summit Outdoor Supply" and row["value"] == "$260" and row["logo"].endswith(".thumb.webp")
