@@ -88,6 +88,8 @@ class DrawingPlan:
     fulfillments: tuple[FulfillmentStatus, ...] = ()
     alternate: FulfillmentStatus | None = None
     closes_now: bool = False  # the closed drawing: sales closed 2 minutes ago, draws in 3 minutes
+    draws_in_minutes: int | None = None  # an open drawing that closes and draws this soon after seeding (the demo
+    # of a whole life on schedule in `make run`: open → closed → completed by the per-minute scheduler)
 
 
 SPONSORS = (
@@ -120,7 +122,7 @@ DRAWINGS: tuple[DrawingPlan, ...] = (
     DrawingPlan(D.daily, S.closed, "Daily Step-Up Draw", 25, 0, 0,
                 (PrizePlan("$25 Stride gift card", 25, P.digital, 0),), buyers=10, free=2, closes_now=True),
     DrawingPlan(D.daily, S.open, "Daily Step-Up Draw", 25, 0, 1,
-                (PrizePlan("$25 Cadence music voucher", 25, P.digital, 3),), buyers=12, free=2),
+                (PrizePlan("$25 Cadence music voucher", 25, P.digital, 3),), buyers=12, free=2, draws_in_minutes=20),
     DrawingPlan(D.weekly, S.open, "Weekly Sweat Sweepstakes", 50, -2, 4,
                 (PrizePlan("Northwind adjustable dumbbells", 180, P.physical, 2),), buyers=14, free=2),
     DrawingPlan(D.monthly, S.open, "Monthly Milestone Drawing", 100, -18, 12,
@@ -163,6 +165,12 @@ def seed_server_seed(seed: int, index: int) -> bytes:
 
 def _at(now: datetime, day_offset: int, hour: int = 0) -> datetime:
     return local_midnight(platform_day(now) + timedelta(days=day_offset)) + timedelta(hours=hour)
+
+
+def _open_time(plan: DrawingPlan, now: datetime) -> datetime | None:
+    if plan.draws_in_minutes is not None:  # opened two hours ago, whatever the time of day
+        return now - timedelta(hours=2)
+    return _at(now, plan.open_day) if plan.open_day is not None else None
 
 
 def _rules(plan: DrawingPlan) -> str:
@@ -343,11 +351,13 @@ def seed_sweepstakes(
     by_user = {e.user_id: e for e in entrants}
     for index, plan in enumerate(DRAWINGS):
         drawing_time = now + timedelta(minutes=3) if plan.closes_now else _at(now, plan.draw_day, 21)
+        if plan.draws_in_minutes is not None:
+            drawing_time = now + timedelta(minutes=plan.draws_in_minutes)
         drawing = Drawing(
             id=seed_uuid("drawing", index), drawing_type=plan.drawing_type.value, name=plan.name,
             description=f"{plan.drawing_type.value.capitalize()} drawing — spend {plan.cost} points per ticket or "
                         "claim your free entry.",
-            ticket_cost_points=plan.cost, open_time=_at(now, plan.open_day) if plan.open_day is not None else None,
+            ticket_cost_points=plan.cost, open_time=_open_time(plan, now),
             drawing_time=drawing_time,
             sales_close=now - timedelta(minutes=2) if plan.closes_now else drawing_time - timedelta(minutes=5),
             eligibility={"tiers": [], "roles": ["user", "premium"], "min_account_age_days": 0},
