@@ -171,11 +171,12 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
                 name = ui.label("").classes("font-semibold text-slate-900 truncate")
                 tier = ui.label("").classes("text-xs text-slate-500")
         ui.separator()
-        with ui.list().classes("ft-nav w-full pt-2"):
+        # admins get both menus: dense rows so both fit a laptop screen without scrolling the drawer
+        with ui.list().props("dense" if is_admin else "").classes("ft-nav w-full pt-2"):
             for label, target, icon in NAVIGATION:
                 _nav_item(label, target, icon, path == target)
             if is_admin:
-                ui.item_label("Admin").props("header").classes("text-xs uppercase tracking-wide pt-4")
+                ui.item_label("Admin").props("header").classes("text-xs uppercase tracking-wide pt-3 pb-1")
                 for label, target, icon in ADMIN_NAVIGATION:
                     nested = target != "/admin" and path.startswith(f"{target}/")
                     _nav_item(label, target, icon, path == target or nested)
