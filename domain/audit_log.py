@@ -118,12 +118,12 @@ def list_entries(session: Session, audit_filter: AuditFilter | None = None, *, p
 
 def actions(session: Session) -> list[str]:
     """Every distinct action in the log, sorted (for filter menus)."""
-    return sorted(session.exec(select(sa.distinct(col(AuditLog.action)))).all())
+    return sorted(session.exec(select(col(AuditLog.action)).distinct()).all())
 
 
 def target_types(session: Session) -> list[str]:
     """Every distinct target type in the log, sorted (for filter menus)."""
-    return sorted(t for t in session.exec(select(sa.distinct(col(AuditLog.target_type)))).all() if t)
+    return sorted(t for t in session.exec(select(col(AuditLog.target_type)).distinct()).all() if t)
 
 
 def actors(session: Session) -> list[tuple[uuid.UUID, str]]:
@@ -131,7 +131,7 @@ def actors(session: Session) -> list[tuple[uuid.UUID, str]]:
     rows = session.exec(
         select(col(User.id), col(User.email), col(Profile.display_name))
         .join(Profile, col(Profile.user_id) == col(User.id), isouter=True)
-        .where(col(User.id).in_(select(sa.distinct(col(AuditLog.actor_id))).where(col(AuditLog.actor_id).is_not(None))))
+        .where(col(User.id).in_(select(col(AuditLog.actor_id)).distinct().where(col(AuditLog.actor_id).is_not(None))))
     ).all()
     labelled = [(uid, f"{name} <{email}>" if name else email) for uid, email, name in rows]
     return sorted(labelled, key=lambda pair: pair[1].lower())
