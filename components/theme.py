@@ -48,3 +48,8 @@ def apply() -> None:
     ui.add_css(CSS_PATH)
     ui.add_css(DARK_CSS)
     ui.query("body").classes("bg-slate-50 text-slate-800")
+
+
+def money(value: float) -> str:
+    """US dollars as pages show them: "$1,500" / "$25.50"."""
+    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"

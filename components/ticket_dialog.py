@@ -61,11 +61,6 @@ def percent(chance: float) -> str:
     return f"{value:.1f}%".replace(".0%", "%")
 
 
-def money(value: float) -> str:
-    """US dollars: "$1,500" / "$25.50"."""
-    return f"${value:,.0f}" if float(value).is_integer() else f"${value:,.2f}"
-
-
 def max_affordable(price: int, balance: int) -> int:
     """How many tickets the balance buys (at most `tickets.MAX_QUANTITY`)."""
     return min(balance // price, tickets.MAX_QUANTITY) if price > 0 else tickets.MAX_QUANTITY

@@ -29,9 +29,10 @@ from nicegui import background_tasks, events, run, ui
 from app import images
 from app.web_auth import current_user, require_admin_event
 from components.db_calls import read, write
+from components.dialogs import ask_reason, client_ip, confirm
 from components.frame import frame
 from components.notice import notice
-from components.theme import NO_DATA_SLOT
+from components.theme import NO_DATA_SLOT, money
 from domain import drawing_editor, sponsors
 from domain.calendar import PLATFORM_TZ
 from domain.drawing_editor import DrawingDetail, DrawingFields, PrizeFields, PrizeRow
@@ -107,54 +108,6 @@ def parse_input_time(text: str | None, field: str, label: str, *, required: bool
     except ValueError:
         raise InvalidInput(f"{label}: enter a date and time", field=field) from None
     return naive.replace(tzinfo=PLATFORM_TZ, second=0, microsecond=0) if naive.tzinfo is None else naive
-
-
-def money(value: float) -> str:
-    return f"${value:,.2f}".replace(".00", "")
-
-
-def client_ip() -> str | None:
-    try:
-        request = ui.context.client.request
-        return request.client.host if request.client else None
-    except (AttributeError, RuntimeError):
-        return None
-
-
-async def confirm(title: str, text: str, action: str, color: str = "primary") -> bool:
-    """A confirmation dialog; True when the admin clicked `action`."""
-    with ui.dialog() as dialog, ui.card().classes("ft-card p-5 gap-3 w-full max-w-sm"):
-        ui.label(title).classes("text-lg font-semibold")
-        ui.label(text).classes("text-sm text-slate-600")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Back", on_click=lambda: dialog.submit(False)).props("flat no-caps").mark("dialog-back")
-            ui.button(action, color=color, on_click=lambda: dialog.submit(True)).props("unelevated no-caps") \
-                .mark("confirm")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
-
-
-async def ask_reason(title: str, text: str, action: str, color: str = "negative") -> str | None:
-    """A dialog asking for a required reason; the trimmed reason, or None when dismissed."""
-    with ui.dialog() as dialog, ui.card().classes("ft-card p-5 gap-3 w-full max-w-md"):
-        ui.label(title).classes("text-lg font-semibold")
-        ui.label(text).classes("text-sm text-slate-600")
-        reason = ui.textarea("Reason (required, kept in the audit log)") \
-            .props("outlined autogrow maxlength=500 counter").classes("w-full").mark("reason")
-
-        def submit() -> None:
-            if not (reason.value or "").strip():
-                reason.props('error error-message="A reason is required"')
-                return
-            dialog.submit(reason.value.strip())
-
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Back", on_click=lambda: dialog.submit(None)).props("flat no-caps")
-            ui.button(action, color=color, on_click=submit).props("unelevated no-caps").mark("confirm")
-    result = await dialog
-    dialog.delete()
-    return result if isinstance(result, str) else None
 
 
 def status_badge(status: str) -> ui.badge:

@@ -19,6 +19,7 @@ from nicegui import background_tasks, run, ui
 from app.points_events import publish_points_changes
 from app.web_auth import current_user, require_admin_event
 from components.db_calls import read, write
+from components.dialogs import confirm
 from components.frame import frame
 from components.notice import notice
 from domain import member_stats, review
@@ -39,19 +40,6 @@ def _load_queue(session, *, kind: str, status: str, page: int):  # type: ignore[
     items, total = review.list_review_items(session, status=status or None, kind=kind, page=page, limit=PAGE_SIZE)
     labels = member_stats.member_labels(session, [item.user_id for item in items])
     return items, total, labels
-
-
-async def _confirm(title: str, text: str, action: str, color: str) -> bool:
-    with ui.dialog() as dialog, ui.card().classes("ft-card p-5 gap-3 max-w-sm"):
-        ui.label(title).classes("text-lg font-semibold")
-        ui.label(text).classes("text-sm text-slate-600")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat no-caps")
-            ui.button(action, color=color, on_click=lambda: dialog.submit(True)).props("unelevated no-caps") \
-                .mark("confirm")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
 
 
 PAYLOAD_ICONS = {"daily_summary": "today", "webhook_delivery": "webhook", "activity": "fitness_center"}
@@ -171,7 +159,7 @@ class review_card(ui.card):  # noqa: N801
 
     async def _decide(self, decision, title: str, text: str, action: str, color: str, done: str) -> None:  # type: ignore[no-untyped-def]
         await require_admin_event()
-        if not await _confirm(title, text, action, color):
+        if not await confirm(title, text, action, color, back="Cancel"):
             return
         admin = await require_admin_event()
         try:

@@ -20,16 +20,17 @@ from nicegui import background_tasks, events, run, ui
 from app import images
 from app.web_auth import current_user, require_admin_event
 from components.db_calls import read, write
+from components.dialogs import client_ip, confirm
 from components.frame import frame
 from components.notice import notice
-from components.theme import NO_DATA_SLOT
+from components.theme import NO_DATA_SLOT, money
 from domain import sponsors
 from domain.enums import SponsorStatus
 from domain.errors import DomainError
 from domain.models import Sponsor
 from domain.sponsors import SponsorFields, SponsorPrize, SponsorRow
 from pages.admin_drawings import STATUS_COLORS as DRAWING_STATUS_COLORS
-from pages.admin_drawings import _admin_only, client_ip, confirm, local_time, money
+from pages.admin_drawings import _admin_only, local_time
 
 PAGE_SIZE = 20
 SEARCH_DEBOUNCE_MS = 350

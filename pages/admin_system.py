@@ -15,6 +15,7 @@ from nicegui import background_tasks, run, ui
 
 from app import system_status
 from app.web_auth import current_user, require_admin_event
+from components.dialogs import client_ip
 from components.frame import frame
 from components.notice import notice
 from domain.enums import Role
@@ -54,11 +55,6 @@ def _utc(moment: datetime | None) -> str:
 def _badge(state: str) -> ui.badge:
     colour, label = STATE_STYLE.get(state, ("grey-7", state.replace("_", " ").capitalize()))
     return ui.badge(label, color=colour).props("rounded").classes("px-2")
-
-
-def _client_ip() -> str | None:
-    request = getattr(ui.context.client, "request", None)
-    return request.client.host if request is not None and request.client else None
 
 
 def _card(title: str, icon: str, state: str, marker: str) -> ui.column:
@@ -257,7 +253,7 @@ class system_view:  # noqa: N801
             return
         admin = await require_admin_event()
         try:
-            await run.io_bound(system_status.reset_terra_circuit, admin.id, _client_ip())
+            await run.io_bound(system_status.reset_terra_circuit, admin.id, client_ip())
         except Exception as exc:  # noqa: BLE001 - e.g. Redis down: say so, keep the page
             ui.notify(f"Reset failed: {type(exc).__name__}: {exc}"[:300], type="negative")
             return
@@ -281,7 +277,7 @@ class system_view:  # noqa: N801
         admin = await require_admin_event()
         notification = ui.notification("Rebuilding the leaderboards…", spinner=True, timeout=None)
         try:
-            entries = await run.io_bound(system_status.rebuild_leaderboards, admin.id, _client_ip())
+            entries = await run.io_bound(system_status.rebuild_leaderboards, admin.id, client_ip())
         except DomainError as exc:
             ui.notify(exc.detail, type="negative")
             return

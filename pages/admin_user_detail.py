@@ -20,6 +20,7 @@ from nicegui import background_tasks, run, ui
 from app import moderation as moderation_actions
 from app.web_auth import current_user, require_admin_event
 from components.db_calls import read, write
+from components.dialogs import client_ip
 from components.frame import frame
 from components.notice import notice
 from components.theme import NO_DATA_SLOT
@@ -63,13 +64,6 @@ TICKET_COLUMNS = [
 
 def _when(moment: Any) -> str:
     return moment.strftime("%b %-d, %Y %H:%M") if moment else "—"
-
-
-def _client_ip() -> str | None:
-    try:
-        return ui.context.client.ip or None
-    except (AttributeError, RuntimeError):
-        return None
 
 
 def _trail(session: Any, user_id: uuid.UUID) -> list[audit_log.AuditEntry]:
@@ -345,7 +339,7 @@ class member_view:  # noqa: N801
         admin = await require_admin_event()
         try:
             change = await run.io_bound(moderation_actions.change_status, self.user_id, status, admin_id=admin.id,
-                                        reason=reason, ip_address=_client_ip())
+                                        reason=reason, ip_address=client_ip())
         except DomainError as exc:
             ui.notify(exc.detail, type="negative")
             return
@@ -393,7 +387,7 @@ class member_view:  # noqa: N801
         try:
             adjustment = await run.io_bound(moderation_actions.adjust_points, self.user_id, points,
                                             admin_id=admin.id, reason=why, idempotency_key=key,
-                                            ip_address=_client_ip())
+                                            ip_address=client_ip())
         except DomainError as exc:
             ui.notify(exc.detail, type="negative")
             return
@@ -426,7 +420,7 @@ class member_view:  # noqa: N801
         new_role, why = result
         try:
             await write(roles.set_role, self.user_id, new_role, admin_id=admin.id, reason=why,
-                        ip_address=_client_ip())
+                        ip_address=client_ip())
         except DomainError as exc:
             ui.notify(exc.detail, type="negative")
             return

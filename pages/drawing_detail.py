@@ -27,7 +27,8 @@ from components.countdown import countdown, local_time, timing
 from components.db_calls import read, write
 from components.frame import frame
 from components.notice import notice
-from components.ticket_dialog import money, percent, ticket_dialog
+from components.theme import money
+from components.ticket_dialog import percent, ticket_dialog
 from domain import drawing_views, tickets
 from domain.drawing_views import DrawingPage
 from domain.enums import DrawingStatus

@@ -20,7 +20,8 @@ from components.countdown import countdown, timing
 from components.db_calls import read
 from components.frame import frame
 from components.notice import notice
-from components.ticket_dialog import money, percent
+from components.theme import money
+from components.ticket_dialog import percent
 from domain import drawing_views, tickets
 from domain.drawing_views import DrawingCard
 from domain.enums import DrawingStatus, FulfillmentStatus

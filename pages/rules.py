@@ -15,7 +15,7 @@ from components.countdown import local_time
 from components.db_calls import read
 from components.frame import frame
 from components.notice import notice
-from components.ticket_dialog import money
+from components.theme import money
 from domain.drawing_views import PrizeView, public_drawing
 from domain.errors import NotFound
 from domain.models import Drawing

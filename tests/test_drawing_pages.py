@@ -17,7 +17,8 @@ from sqlmodel import col, select
 
 from app.db import read_session, write_session
 from components.countdown import countdown, epoch_ms, timing
-from components.ticket_dialog import max_affordable, money, percent, quote
+from components.theme import money
+from components.ticket_dialog import max_affordable, percent, quote
 from domain import drawings
 from domain.models import Drawing, Ticket, User
 from domain.types import utcnow
