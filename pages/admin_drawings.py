@@ -18,9 +18,8 @@ Admins only: the page guard refuses other roles on `/admin*`, and every event ha
 from __future__ import annotations
 
 import json
-import math
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +31,7 @@ from components.db_calls import read, write
 from components.dialogs import ask_reason, client_ip, confirm
 from components.frame import frame
 from components.notice import notice
+from components.paged_list import PAGE_SIZE, paged_list
 from components.theme import NO_DATA_SLOT, money
 from domain import drawing_editor, sponsors
 from domain.calendar import PLATFORM_TZ
@@ -42,8 +42,6 @@ from domain.models import AuditLog, Drawing
 from domain.tiers import BOARD_CODES
 from domain.types import utcnow
 
-PAGE_SIZE = 20
-SEARCH_DEBOUNCE_MS = 350
 STATUS_COLORS = {"draft": "grey-7", "scheduled": "info", "open": "positive", "closed": "warning",
                  "completed": "primary", "cancelled": "negative"}
 STATUSES = {"": "All statuses", **{s.value: s.value.capitalize() for s in DrawingStatus}}
@@ -139,86 +137,34 @@ def _list_row(row: drawing_editor.DrawingRow) -> dict[str, Any]:
             "prizes": f"{row.prize_units} · {money(row.prize_value_usd)}"}
 
 
-class drawings_list:  # noqa: N801
+class drawings_list(paged_list):  # noqa: N801
     """Filters, the table and the pager of `/admin/drawings`."""
 
+    noun = "drawing"
+
     def __init__(self, status: str, drawing_type: str, q: str, page: int) -> None:
-        self.status = status if status in STATUSES else ""
-        self.type = drawing_type if drawing_type in TYPES else ""
-        self.q = q.strip()[:200]
-        self.page = max(page, 1)
-        self._seq = 0
+        super().__init__(q, page)
+        self.status, self.type = status, drawing_type
         with ui.card().props("flat").classes("ft-card w-full p-0 gap-0"):
             with ui.row().classes("w-full items-center gap-3 p-3"):
-                self.search = ui.input(placeholder="Search drawings", value=self.q, on_change=self._search) \
-                    .props(f"dense outlined clearable debounce={SEARCH_DEBOUNCE_MS} type=search") \
-                    .classes("grow basis-full sm:basis-auto min-w-[12rem]").mark("search")
-                with self.search.add_slot("prepend"):
-                    ui.icon("search")
-                ui.select(STATUSES, value=self.status, label="Status", on_change=self._status) \
-                    .props("dense outlined options-dense").classes("w-40 max-sm:flex-1").mark("status-filter")
-                ui.select(TYPES, value=self.type, label="Type", on_change=self._type) \
-                    .props("dense outlined options-dense").classes("w-36 max-sm:flex-1").mark("type-filter")
-            self.error = notice("error_outline", kind="error").classes("rounded-none")
-            self.error.visible = False
+                self.search_input("Search drawings")
+                self.filter_select("status", STATUSES, "Status", "w-40 max-sm:flex-1", "status-filter")
+                self.filter_select("type", TYPES, "Type", "w-36 max-sm:flex-1", "type-filter")
+            self.error_notice()
             self.table = ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=0) \
                 .props('flat hide-pagination loading no-data-label="No drawings match these filters"') \
                 .classes("w-full ft-table").mark("drawings-table")
             self.table.add_slot("body", ROW)
             self.table.add_slot("no-data", NO_DATA_SLOT)
-            with ui.row().classes("w-full items-center gap-3 px-3 py-2 border-t border-slate-200"):
-                self.count = ui.label().classes("text-sm text-slate-500").mark("drawings-count")
-                ui.space()
-                self.pager = ui.pagination(1, 1, direction_links=True, value=self.page, on_change=self._paged) \
-                    .props("max-pages=5 boundary-numbers color=grey-8 active-color=primary").mark("pager")
-                self.pager.visible = False
+            self.footer("drawings-count")
 
-    async def _search(self, event: Any) -> None:
-        await require_admin_event()
-        query = (event.value or "").strip()[:200]
-        if query != self.q:
-            self.q, self.page = query, 1
-            await self.load()
+    async def fetch(self) -> tuple[Sequence[Any], int]:
+        return await read(drawing_editor.list_for_admin, status=self.status or None, drawing_type=self.type or None,
+                          q=self.q or None, page=self.page, limit=PAGE_SIZE)
 
-    async def _status(self, event: Any) -> None:
-        await require_admin_event()
-        self.status, self.page = event.value or "", 1
-        await self.load()
-
-    async def _type(self, event: Any) -> None:
-        await require_admin_event()
-        self.type, self.page = event.value or "", 1
-        await self.load()
-
-    async def _paged(self, event: Any) -> None:
-        await require_admin_event()
-        if event.value != self.page:
-            self.page = event.value
-            await self.load()
-
-    async def load(self) -> None:
-        self._seq += 1
-        seq = self._seq
-        self.table.props("loading")
-        try:
-            rows, total = await read(drawing_editor.list_for_admin, status=self.status or None,
-                                     drawing_type=self.type or None, q=self.q or None, page=self.page,
-                                     limit=PAGE_SIZE)
-        except DomainError as exc:
-            self.error.show("Could not load the drawings", exc.detail)
-            return
-        finally:
-            if seq == self._seq:
-                self.table.props(remove="loading")
-        if seq != self._seq:
-            return
-        self.error.visible = False
+    def show(self, rows: Sequence[Any]) -> None:
         self.table.rows = [_list_row(row) for row in rows]
         self.table.update()
-        pages = max(math.ceil(total / PAGE_SIZE), 1)
-        self.count.set_text(f"{total:,} drawing{'s' if total != 1 else ''}")
-        self.pager.max = pages
-        self.pager.visible = pages > 1
 
 
 @ui.page("/admin/drawings")

@@ -11,8 +11,8 @@ Every change goes through `domain.sponsors` (audited there). Admins only: the pa
 
 from __future__ import annotations
 
-import math
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from nicegui import background_tasks, events, run, ui
@@ -23,6 +23,7 @@ from components.db_calls import read, write
 from components.dialogs import client_ip, confirm
 from components.frame import frame
 from components.notice import notice
+from components.paged_list import PAGE_SIZE, paged_list
 from components.theme import NO_DATA_SLOT, money
 from domain import sponsors
 from domain.enums import SponsorStatus
@@ -32,8 +33,6 @@ from domain.sponsors import SponsorFields, SponsorPrize, SponsorRow
 from pages.admin_drawings import STATUS_COLORS as DRAWING_STATUS_COLORS
 from pages.admin_drawings import _admin_only, local_time
 
-PAGE_SIZE = 20
-SEARCH_DEBOUNCE_MS = 350
 STATUSES = {"": "All", "active": "Active", "inactive": "Inactive"}
 COLORS = {"active": "positive", "inactive": "grey-7"}
 WIDE = "max-sm:hidden"
@@ -99,75 +98,34 @@ class sponsor_form:  # noqa: N801
                              website_url=self.website.value, notes=self.notes.value, logo_url=logo_url)
 
 
-class sponsors_list:  # noqa: N801
+class sponsors_list(paged_list):  # noqa: N801
+    """Search, status filter, the table and the pager of `/admin/sponsors`."""
+
+    noun = "sponsor"
+    search_max_chars = 128
+
     def __init__(self, status: str, q: str, page: int) -> None:
-        self.status = status if status in STATUSES else ""
-        self.q = q.strip()[:128]
-        self.page = max(page, 1)
-        self._seq = 0
+        super().__init__(q, page)
+        self.status = status
         with ui.card().props("flat").classes("ft-card w-full p-0 gap-0"):
             with ui.row().classes("w-full items-center gap-3 p-3"):
-                search = ui.input(placeholder="Search sponsors", value=self.q, on_change=self._search) \
-                    .props(f"dense outlined clearable debounce={SEARCH_DEBOUNCE_MS} type=search") \
-                    .classes("grow min-w-[12rem]").mark("search")
-                with search.add_slot("prepend"):
-                    ui.icon("search")
-                ui.select(STATUSES, value=self.status, label="Status", on_change=self._status) \
-                    .props("dense outlined options-dense").classes("w-36").mark("status-filter")
-            self.error = notice("error_outline", kind="error").classes("rounded-none")
-            self.error.visible = False
+                self.search_input("Search sponsors", "grow min-w-[12rem]")
+                self.filter_select("status", STATUSES, "Status", "w-36", "status-filter")
+            self.error_notice()
             self.table = ui.table(columns=COLUMNS, rows=[], row_key="id", pagination=0) \
                 .props('flat hide-pagination loading no-data-label="No sponsors yet — add the first one"') \
                 .classes("w-full ft-table").mark("sponsors-table")
             self.table.add_slot("body", ROW)
             self.table.add_slot("no-data", NO_DATA_SLOT)
-            with ui.row().classes("w-full items-center gap-3 px-3 py-2 border-t border-slate-200"):
-                self.count = ui.label().classes("text-sm text-slate-500").mark("sponsors-count")
-                ui.space()
-                self.pager = ui.pagination(1, 1, direction_links=True, value=self.page, on_change=self._paged) \
-                    .props("max-pages=5 boundary-numbers color=grey-8 active-color=primary")
-                self.pager.visible = False
+            self.footer("sponsors-count")
 
-    async def _search(self, event: Any) -> None:
-        await require_admin_event()
-        query = (event.value or "").strip()[:128]
-        if query != self.q:
-            self.q, self.page = query, 1
-            await self.load()
+    async def fetch(self) -> tuple[Sequence[Any], int]:
+        return await read(sponsors.list_sponsors, status=self.status or None, q=self.q or None, page=self.page,
+                          limit=PAGE_SIZE)
 
-    async def _status(self, event: Any) -> None:
-        await require_admin_event()
-        self.status, self.page = event.value or "", 1
-        await self.load()
-
-    async def _paged(self, event: Any) -> None:
-        await require_admin_event()
-        if event.value != self.page:
-            self.page = event.value
-            await self.load()
-
-    async def load(self) -> None:
-        self._seq += 1
-        seq = self._seq
-        self.table.props("loading")
-        try:
-            rows, total = await read(sponsors.list_sponsors, status=self.status or None, q=self.q or None,
-                                     page=self.page, limit=PAGE_SIZE)
-        except DomainError as exc:
-            self.error.show("Could not load the sponsors", exc.detail)
-            return
-        finally:
-            if seq == self._seq:
-                self.table.props(remove="loading")
-        if seq != self._seq:
-            return
-        self.error.visible = False
+    def show(self, rows: Sequence[Any]) -> None:
         self.table.rows = [_row(row) for row in rows]
         self.table.update()
-        pages = max(math.ceil(total / PAGE_SIZE), 1)
-        self.count.set_text(f"{total:,} sponsor{'s' if total != 1 else ''}")
-        self.pager.max = pages
-        self.pager.visible = pages > 1
 
 
 async def _new_sponsor() -> None:
