@@ -143,6 +143,17 @@ def _locked(session: Session, sponsor_id: uuid.UUID) -> Sponsor:
     return sponsor
 
 
+def _flush_unique_name(session: Session, name: str) -> None:
+    """Flush; the unique `name_key` turns a same-name sponsor created concurrently (after our check) into Conflict.
+    The caller's transaction is then unusable and is rolled back with the error."""
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as exc:
+        if "name_key" not in str(exc.orig).lower() and "uq_sponsors" not in str(exc.orig).lower():
+            raise
+        raise Conflict(f"A sponsor named “{name}” already exists", field="name") from exc
+
+
 def create_sponsor(
     session: Session, values: SponsorFields, *, admin_id: uuid.UUID, ip_address: str | None = None,
     clock: Clock = utcnow,
@@ -153,7 +164,7 @@ def create_sponsor(
     now = clock()
     sponsor = Sponsor(**asdict(cleaned), status=SponsorStatus.active.value, created_at=now, updated_at=now)
     session.add(sponsor)
-    session.flush()
+    _flush_unique_name(session, cleaned.name)
     audit.record(session, actor_id=admin_id, action="sponsor.create", target_type="sponsor", target_id=sponsor.id,
                  after={**asdict(cleaned), "status": sponsor.status}, ip_address=ip_address, clock=clock)
     return sponsor
@@ -178,7 +189,7 @@ def update_sponsor(
         setattr(sponsor, name, new[name])
     sponsor.updated_at = clock()
     session.add(sponsor)
-    session.flush()
+    _flush_unique_name(session, cleaned.name)
     audit.record(session, actor_id=admin_id, action="sponsor.update", target_type="sponsor", target_id=sponsor.id,
                  before=before, after={name: new[name] for name in changed}, ip_address=ip_address, clock=clock)
     return sponsor

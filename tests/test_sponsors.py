@@ -72,6 +72,21 @@ def test_validation_and_unique_names(engine: Engine) -> None:
         assert [(e.action, e.ip_address) for e in entries] == [("sponsor.create", "198.51.100.4")]
 
 
+def test_names_are_unique_in_the_database_too(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two admins creating the same sponsor at once both pass the name check; the unique `name_key` (the
+    lower-cased name) lets only one commit, and the other gets a Conflict with nothing written."""
+    admin = admin_account(engine)
+    with write_session(engine) as session:
+        sponsors.create_sponsor(session, SponsorFields(name="Cadence Audio"), admin_id=admin)
+    monkeypatch.setattr(sponsors, "_check_unique_name", lambda *args, **kwargs: None)  # the check already passed
+    with pytest.raises(Conflict), write_session(engine) as session:
+        sponsors.create_sponsor(session, SponsorFields(name="CADENCE audio"), admin_id=admin)
+    with read_session(engine) as session:
+        assert [(s.name, s.name_key) for s in session.exec(select(Sponsor)).all()] == [
+            ("Cadence Audio", "cadence audio")]
+        assert len(session.exec(select(AuditLog).where(AuditLog.action == "sponsor.create")).all()) == 1
+
+
 def test_totals_are_sql_aggregates_and_skip_cancelled_drawings(engine: Engine) -> None:
     admin = admin_account(engine)
     with write_session(engine) as session:

@@ -27,6 +27,8 @@ class Sponsor(SQLModel, table=True):
 
     id: uuid.UUID = id_field()
     name: str = text(128, index=True)
+    # lower-cased name, unique: no two sponsors differ only in case (set from `name` on every insert/update)
+    name_key: str = text(128, unique=True)
     contact_name: str | None = text(128, nullable=True)
     contact_email: str | None = text(254, nullable=True)
     contact_phone: str | None = text(32, nullable=True)
@@ -164,3 +166,9 @@ class PrizeFulfillment(SQLModel, table=True):
     forfeit_at: datetime | None = ts()
     created_at: datetime = ts(nullable=False, now=True)
     updated_at: datetime = ts(nullable=False, now=True)
+
+
+@sa.event.listens_for(Sponsor, "before_insert")
+@sa.event.listens_for(Sponsor, "before_update")
+def _sponsor_name_key(_mapper: object, _connection: object, sponsor: Sponsor) -> None:
+    sponsor.name_key = sponsor.name.strip().lower()

@@ -970,6 +970,22 @@ CREATE TABLE task_runs (
 
 /
 
+ALTER TABLE sponsors ADD name_key VARCHAR2(128 CHAR)
+
+/
+
+UPDATE sponsors SET name_key = LOWER(TRIM(name))
+
+/
+
+ALTER TABLE sponsors MODIFY name_key NOT NULL
+
+/
+
+ALTER TABLE sponsors ADD CONSTRAINT uq_sponsors_name_key UNIQUE (name_key)
+
+/
+
 UPDATE alembic_version SET version_num='0011_admin' WHERE alembic_version.version_num = '0010_fulfillment_reminders'
 
 /
