@@ -36,7 +36,7 @@ async def test_editing_the_profile_updates_the_tier(fast_hashing: None, user: Si
     today = platform_day(utcnow())
     await sign_in(user, email_of(ada.user_id))
     await user.open("/profile")
-    await user.should_see(str(tiers.tier_code("F", dob, "INT", today)))
+    await user.should_see(str(tiers.tier_code("F", dob, "INT", today)), retries=300)  # loaded in the background
     await user.should_see("TX")
     await user.should_see("Request a state change")
 
@@ -44,18 +44,18 @@ async def test_editing_the_profile_updates_the_tier(fast_hashing: None, user: Si
     _set(user, "open_tier_opt_in", True)
     user.find(marker="save").click()
     advanced = tiers.tier_code("F", dob, "ADV", today)
-    await user.should_see(f"Competing in {advanced} and OPEN")
+    await user.should_see(f"Competing in {advanced} and OPEN", retries=300)
     with read_session() as session:
         stored = session.get(Profile, ada.user_id)
         assert stored is not None and (stored.tier_code, stored.open_tier_opt_in) == (advanced, True)
 
     _set(user, "biological_sex", "-")
     user.find(marker="save").click()
-    await user.should_see("Open tier only (biological sex not stated)")
+    await user.should_see("Open tier only (biological sex not stated)", retries=300)
 
     _set(user, "timezone", "Nowhere/Special")
     user.find(marker="save").click()
-    await user.should_see("Time zone must be an IANA zone name such as America/Chicago")
+    await user.should_see("Time zone must be an IANA zone name such as America/Chicago", retries=300)
     with read_session() as session:
         assert session.get(Profile, ada.user_id).timezone == "America/New_York"  # type: ignore[union-attr]
 
@@ -64,10 +64,11 @@ async def test_state_change_request_from_the_dialog(fast_hashing: None, user: Si
     ada = member(state_code="TX")
     await sign_in(user, email_of(ada.user_id))
     await user.open("/profile")
+    await user.should_see(marker="state-request", retries=300)  # the form is loaded in the background
     user.find(marker="state-request").click()
     _set(user, "new-state", "CA")
     user.find(marker="send-state-request").click()
-    await user.should_see("State change request sent to support")
+    await user.should_see("State change request sent to support", retries=300)
     with read_session() as session:
         requests = session.exec(select(ProfileChangeRequest)).all()
         assert [(r.user_id, r.requested_value, r.status) for r in requests] == [(ada.user_id, "CA", "pending")]
