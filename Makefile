@@ -32,16 +32,18 @@ services:  ## start the local PostgreSQL and Redis servers if they are not runni
 run: setup db-seed  ## set up, migrate, seed, serve http://localhost:8080 (first run also replays the real data)
 	@scripts/run.sh
 
-test: setup-test services  ## the whole test suite (SQLite, PostgreSQL, Redis, chromium)
-	.venv/bin/pytest $(PYTEST_ARGS)
+test: setup-test services  ## the whole test suite (SQLite, PostgreSQL, Redis, chromium), then branch coverage
+	.venv/bin/pytest --cov --cov-report= $(PYTEST_ARGS)
+	@if [ -z "$(PYTEST_ARGS)" ]; then scripts/coverage_summary.sh; fi  # the whole suite: domain/ >= 90 %
 
 bench: setup services  ## benchmarks; results are written under bench-results/
 	$(PY) -m bench $(BENCH_ARGS)
 
-lint: setup  ## ruff check + mypy (both run; fails if either finds something)
+lint: setup  ## ruff check + mypy + import contracts (all run; fails if any finds something)
 	@status=0; \
 	echo ".venv/bin/ruff check $(LINT_PATHS)"; .venv/bin/ruff check $(LINT_PATHS) || status=1; \
 	echo ".venv/bin/mypy $(LINT_PATHS)"; .venv/bin/mypy $(LINT_PATHS) || status=1; \
+	echo ".venv/bin/lint-imports"; .venv/bin/lint-imports --no-cache || status=1; \
 	exit $$status
 
 format: setup  ## ruff format + ruff check --fix
@@ -52,17 +54,17 @@ db-migrate: setup  ## alembic upgrade head on DATABASE_URL
 	.venv/bin/alembic upgrade head
 
 db-seed: db-migrate  ## demo accounts + synthetic population (idempotent; never in ENV=prod)
-	$(PY) -m app.seed
+	$(PY) -m app.cli.seed
 
 db-reset: setup  ## empty the database (SQLite: delete the file), then migrate and seed
 	@scripts/db_reset.sh
 	@$(MAKE) --no-print-directory db-seed
 
 worker: setup  ## a Huey consumer process (with REDIS_URL); extra workers: make worker WORKER_ARGS='-w 4 -k thread -n'
-	.venv/bin/huey_consumer tasks.huey $(WORKER_ARGS) -f
+	.venv/bin/huey_consumer app.worker.huey $(WORKER_ARGS) -f
 
 replay: setup  ## replay the real Fitbit data against a running app (make run in another terminal)
-	$(PY) -m app.replay --base-url "$$(scripts/app_url.sh)" $(REPLAY_ARGS)
+	$(PY) -m app.cli.replay --base-url "$$(scripts/app_url.sh)" $(REPLAY_ARGS)
 
 terra-sim: setup  ## local Terra stand-in on :8090 sending webhooks to the app (README "Local Terra stand-in")
 	$(PY) -m tests.terra_sim --port 8090 --fittrack-url "$$(scripts/app_url.sh)" $(TERRA_SIM_ARGS)

@@ -6,7 +6,6 @@ setting (see `load_settings`).
 
 from __future__ import annotations
 
-import functools
 from enum import StrEnum
 from pathlib import Path
 
@@ -65,7 +64,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     password_hash_fast: bool = False  # tests only: honoured when ENV=test (app/security/passwords.py)
-    media_dir: Path = VAR / "media"  # uploaded prize images and sponsor logos (app/images.py), served at /static/media
+    media_dir: Path = VAR / "media"  # uploaded prize images and sponsor logos (app/adapters/images.py)
     fitbit_data_dir: Path = ROOT.parent / "shared" / "data" / "fitbit" / "fitabase_4.12.16-5.12.16"
 
     @field_validator("database_url")
@@ -121,9 +120,3 @@ def load_settings() -> Settings:
                                 + "\n".join(f"  {name}: must be set in prod (the dev default is public)"
                                              for name in defaults))
     return settings
-
-
-@functools.cache
-def get_settings() -> Settings:
-    """The process-wide settings, loaded once (tests call `get_settings.cache_clear()` after changing env)."""
-    return load_settings()

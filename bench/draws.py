@@ -3,20 +3,20 @@
     .venv/bin/python -m bench.draws [--tickets 1000000] [--members 20000] [--purchases 600] [--threads 8]
                                     [--skip-postgres] [--out bench-results]
 
-1. **Draw**: a fresh database (SQLite file under `var/bench/`, then a fresh `fittrack_bench_draws` database on the
-   local PostgreSQL server) with `--members` members, one open drawing (5 prize units in 3 ranks) and `--tickets`
-   tickets bulk-inserted (Core executemany). Then, through the real services:
-   - `domain.drawings.close_drawing` (reads and hashes the frozen list): wall time;
-   - `domain.drawings.execute_drawing` once under `tracemalloc` (peak Python memory; that transaction is rolled
-     back) and once timed without it (committed): re-hash check, recipe draw, winners marked, fulfillments and
-     notifications created;
-   - `domain.drawings.results` (the public JSON including the 1,000,000-line ticket list): wall time;
-   - the pure recipe `domain.draw.draw` on the same entries in memory, for comparison;
+1. **Draw**: a fresh database (SQLite file under `var/bench/`, then a fresh `fittrack_bench_draws` database on the local
+   PostgreSQL server) behind its own `System` (`bench.support.bench_system`) with `--members` members, one open drawing
+   (5 prize units in 3 ranks) and `--tickets` tickets bulk-inserted (Core executemany). Then, through the real services:
+   - `domain.sweepstakes.drawings.close_drawing` (reads and hashes the frozen list): wall time;
+   - `domain.sweepstakes.drawings.execute_drawing` once under `tracemalloc` (peak Python memory; that unit of work is
+     rolled back) and once timed without it (committed): re-hash check, recipe draw, winners marked, fulfillments,
+     notifications and winner emails created (the `WinAwarded` policy, as in production);
+   - `domain.sweepstakes.drawings.results` (the public JSON including the 1,000,000-line ticket list): wall time;
+   - the pure recipe `domain.sweepstakes.recipe.draw` on the same entries in memory, for comparison;
    plus the process's peak RSS (`resource.getrusage`).
-2. **Purchases**: `--threads` threads buy tickets through `domain.tickets.purchase` (each in its own
-   `app.db.write_session`, 1–3 tickets, random members of 200) until `--purchases` purchases are done, on SQLite and
-   on PostgreSQL: purchases/s, tickets/s, latency p50/p95, and a consistency check (numbers 1..n contiguous,
-   balances = funding − spends).
+2. **Purchases**: `--threads` threads buy tickets through `domain.sweepstakes.tickets.purchase` (each in its own
+   unit of work, `system.uow()`, with its after-commit effects; 1–3 tickets, random members of 200) until
+   `--purchases` purchases are done, on SQLite and on PostgreSQL: purchases/s, tickets/s, latency p50/p95, and a
+   consistency check (numbers 1..n contiguous, balances = funding − spends).
 
 Results: `bench-results/draws.json` and `bench-results/draws.md` with the machine's details.
 """
@@ -29,6 +29,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import sys
 import threading
@@ -46,10 +47,12 @@ from sqlalchemy.engine import Engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import create_db_engine, read_session, write_session  # noqa: E402
-from domain import draw, drawings, ledger, tickets  # noqa: E402
-from domain.enums import TransactionType  # noqa: E402
+from app.system import System  # noqa: E402
+from bench.support import bench_system  # noqa: E402
 from domain.models import Drawing, Prize, Profile, Ticket, User, metadata  # noqa: E402
+from domain.points import ledger  # noqa: E402
+from domain.shared.enums import TransactionType  # noqa: E402
+from domain.sweepstakes import drawings, recipe, tickets  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_BENCH_DB = "fittrack_bench_draws"
@@ -82,12 +85,12 @@ def _insert(engine: Engine, table: sa.Table, rows: list[dict[str, Any]] | Iterat
 
 def _open_drawing(session: Any, now: datetime, cost: int = 10) -> Drawing:
     """An open drawing (server seed and commitment as `open_drawing` stores them) with 5 prize units in 3 ranks."""
-    seed = draw.new_server_seed()
+    seed = recipe.new_server_seed()
     drawing = Drawing(drawing_type="monthly", name="Bench drawing", ticket_cost_points=cost,
                       open_time=now - timedelta(days=1), sales_close=now + timedelta(days=1),
                       drawing_time=now + timedelta(days=1, minutes=5), eligibility={}, status="open",
                       rules_text="Bench rules", rules_version=1, server_seed_hex=seed.hex(),
-                      seed_commitment=draw.seed_commitment(seed), rules_frozen_at=now)
+                      seed_commitment=recipe.seed_commitment(seed), rules_frozen_at=now)
     session.add(drawing)
     session.flush()
     for rank, quantity, kind in ((1, 1, "physical"), (2, 2, "physical"), (3, 2, "digital")):
@@ -97,43 +100,48 @@ def _open_drawing(session: Any, now: datetime, cost: int = 10) -> Drawing:
     return drawing
 
 
-def _fresh(name: str, dialect: str) -> tuple[Engine, Any]:
-    """A fresh engine (schema created) and a cleanup callable."""
+def _fresh(name: str, dialect: str) -> tuple[System, Any]:
+    """A System on a fresh database (schema created; its queue in `var/bench/<name>-jobs/`) and a cleanup callable."""
+    work = ROOT / "var" / "bench" / f"{name}-jobs"
+    shutil.rmtree(work, ignore_errors=True)
     if dialect == "sqlite":
         path = ROOT / "var" / "bench" / f"{name}.db"
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        engine = create_db_engine(f"sqlite:///{path}")
-        metadata.create_all(engine)
+        system = bench_system(f"sqlite:///{path}", work)
+        metadata.create_all(system.db.engine)
 
         def cleanup() -> None:
-            engine.dispose()
+            system.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
 
-        return engine, cleanup
+        return system, cleanup
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     db_name = f"{PG_BENCH_DB}_{name.replace('-', '_')}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{db_name}"')
-    engine = create_db_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}")
-    metadata.create_all(engine)
+    system = bench_system(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}", work)
+    metadata.create_all(system.db.engine)
 
     def drop() -> None:
-        engine.dispose()
+        system.close()
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         admin.dispose()
+        shutil.rmtree(work, ignore_errors=True)
 
-    return engine, drop
+    return system, drop
 
 
 def bench_draw(dialect: str, ticket_count: int, member_count: int) -> dict[str, Any]:
     """Part 1 on one database (module docstring)."""
     rng = random.Random(6)
-    engine, cleanup = _fresh("draw", dialect)
+    system, cleanup = _fresh("draw", dialect)
+    engine = system.db.engine
     out: dict[str, Any] = {"tickets": ticket_count, "members": member_count}
     try:
         users, profiles = _users(member_count, rng)
@@ -141,7 +149,7 @@ def bench_draw(dialect: str, ticket_count: int, member_count: int) -> dict[str, 
         _insert(engine, User.__table__, users)  # type: ignore[attr-defined]
         _insert(engine, Profile.__table__, profiles)  # type: ignore[attr-defined]
         now = datetime.now(UTC)
-        with write_session(engine) as session:
+        with system.uow() as session:
             drawing_id = _open_drawing(session, now).id
         ids = [u["id"] for u in users]
 
@@ -160,7 +168,7 @@ def bench_draw(dialect: str, ticket_count: int, member_count: int) -> dict[str, 
         out["load_seconds"] = round(time.perf_counter() - started, 2)
 
         started = time.perf_counter()
-        with write_session(engine) as session:
+        with system.uow() as session:
             drawings.close_drawing(session, drawing_id)
         out["close_seconds"] = round(time.perf_counter() - started, 2)
 
@@ -169,7 +177,7 @@ def bench_draw(dialect: str, ticket_count: int, member_count: int) -> dict[str, 
 
         tracemalloc.start()
         try:
-            with write_session(engine) as session:
+            with system.uow() as session:
                 drawings.execute_drawing(session, drawing_id)
                 raise Rollback
         except Rollback:
@@ -179,26 +187,26 @@ def bench_draw(dialect: str, ticket_count: int, member_count: int) -> dict[str, 
         out["execute_peak_mib"] = round(peak / 2**20, 1)
 
         started = time.perf_counter()
-        with write_session(engine) as session:
+        with system.uow() as session:
             outcome = drawings.execute_drawing(session, drawing_id)
         out["execute_seconds"] = round(time.perf_counter() - started, 2)
         out["winners"] = [w.ticket_number for w in outcome.winners]
 
         started = time.perf_counter()
-        with write_session(engine) as session:
+        with system.uow() as session:
             again = drawings.execute_drawing(session, drawing_id)
         out["replay_seconds"] = round(time.perf_counter() - started, 3)
         assert again.replayed and again.winners == outcome.winners
 
         started = time.perf_counter()
-        with read_session(engine) as session:
-            public = drawings.results(session, drawing_id)
-            entries = drawings.entries(session, drawing_id)
+        with system.read() as reader:
+            public = drawings.results(reader, drawing_id).as_json()  # the API's JSON body
+            entries = drawings.entries(reader, drawing_id)
         out["results_seconds"] = round(time.perf_counter() - started, 2)
         out["results_json_mib"] = round(len(json.dumps(public)) / 2**20, 1)
 
         started = time.perf_counter()
-        recomputed = draw.draw(bytes.fromhex(public["server_seed"]), drawing_id, entries, public["units"])
+        recomputed = recipe.draw(bytes.fromhex(public["server_seed"]), drawing_id, entries, public["units"])
         out["pure_recipe_seconds"] = round(time.perf_counter() - started, 2)
         assert [e.ticket_number for e in recomputed.winners] == out["winners"]
         out["verified"] = True
@@ -220,7 +228,8 @@ def _latency(samples: list[float]) -> dict[str, float]:
 def bench_purchases(dialect: str, purchases: int, threads: int) -> dict[str, Any]:
     """Part 2 on one database (module docstring)."""
     rng = random.Random(7)
-    engine, cleanup = _fresh("purchases", dialect)
+    system, cleanup = _fresh("purchases", dialect)
+    engine = system.db.engine
     out: dict[str, Any] = {"purchases": purchases, "threads": threads, "members": BUYERS}
     try:
         users, profiles = _users(BUYERS, rng)
@@ -228,7 +237,7 @@ def bench_purchases(dialect: str, purchases: int, threads: int) -> dict[str, Any
         _insert(engine, Profile.__table__, profiles)  # type: ignore[attr-defined]
         ids = [u["id"] for u in users]
         funding = 10_000
-        with write_session(engine) as session:
+        with system.uow() as session:
             for user_id in ids:
                 ledger.post(session, user_id=user_id, transaction_type=TransactionType.earn, amount=funding,
                             idempotency_key=f"fund:{user_id}", platform_day=date(2026, 1, 5))
@@ -247,7 +256,7 @@ def bench_purchases(dialect: str, purchases: int, threads: int) -> dict[str, Any
                     return
                 begin = time.perf_counter()
                 try:
-                    with write_session(engine) as session:
+                    with system.uow() as session:
                         tickets.purchase(session, user_id=ids[local.randrange(BUYERS)], drawing_id=drawing_id,
                                          quantity=1 + local.randrange(3), idempotency_key=f"bench-{n}")
                 except Exception as exc:  # noqa: BLE001 - counted and reported
@@ -263,11 +272,11 @@ def bench_purchases(dialect: str, purchases: int, threads: int) -> dict[str, Any
         for t in pool:
             t.join()
         wall = time.perf_counter() - started
-        with read_session(engine) as session:
-            numbers = [n for (n,) in session.execute(sa.select(Ticket.ticket_number).where(  # type: ignore[call-overload]
+        with system.read() as reader:
+            numbers = [n for (n,) in reader.execute(sa.select(Ticket.ticket_number).where(  # type: ignore[call-overload]
                 Ticket.drawing_id == drawing_id).order_by(Ticket.ticket_number)).all()]
             spent = sum(funding - user.point_balance
-                        for user in session.execute(sa.select(User)).scalars().all())
+                        for user in reader.execute(sa.select(User)).scalars().all())
         out.update(wall_seconds=round(wall, 2), ok_purchases=len(samples), errors=len(errors),
                    error_examples=errors[:3], tickets=len(numbers),
                    purchases_per_second=round(len(samples) / wall, 1), tickets_per_second=round(len(numbers) / wall, 1),
@@ -303,7 +312,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append("")
     buys = result.get("purchases", {})
     if buys:
-        lines += ["## Ticket purchases under concurrency (`domain.tickets.purchase`, one write transaction each)", "",
+        lines += ["## Ticket purchases under concurrency (`domain.sweepstakes.tickets.purchase`, "
+                  "one write transaction each)", "",
                   "| database | threads | purchases | tickets | purchases/s | tickets/s | p50 | p95 | errors | "
                   "consistent |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for name, b in buys.items():

@@ -9,7 +9,7 @@ clients. Measured: HTTP acknowledgement rate and latency, and the end-to-end rat
 POST until every delivery is processed (processing marks the delivery in the same transaction that posts its points,
 so "processed" means "points in the ledger"). In the same run and against the same server, the same number of
 requests to a bare endpoint (`GET /health/live`) with the same concurrency gives the ratio.
-(b) Replay: a fresh database and app, then the full real-data replay (`app.replay.run_replay`); its wall time.
+(b) Replay: a fresh database and app, then the full real-data replay (`app.cli.replay.run_replay`); its wall time.
 
 Results: `bench-results/ingest.json` (+ the markdown summary written by `bench/__main__.py`).
 """
@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from app import db  # noqa: E402
-from app.devserver import child_settings, running_app  # noqa: E402
-from app.fitbit_dataset import DailyRow, daily_payload, dumps, local_midnight  # noqa: E402
-from app.terra.signature import sign  # noqa: E402
+from app.adapters.terra.signature import sign  # noqa: E402
+from app.cli.devserver import child_system, running_app  # noqa: E402
+from app.cli.fitbit_dataset import DailyRow, daily_payload, dumps, local_midnight  # noqa: E402
+from app.system import System  # noqa: E402
 
 RESULTS = ROOT / "bench-results"
 WORK = ROOT / "var" / "bench"
@@ -52,18 +52,18 @@ class AppServer:
     base_url: str
     database_url: str
     log_path: Path
+    system: System  # this process's System on the app's settings (its database, queue, signing secret)
 
 
 @contextlib.contextmanager
 def app_server(name: str) -> Iterator[AppServer]:
-    """A fresh migrated SQLite database and the real app serving it (subprocess, `ENV=dev`), stopped on exit. This
-    process's settings and engine are pointed at the same database for the duration."""
+    """A fresh migrated SQLite database and the real app serving it (subprocess, `ENV=dev`), stopped on exit, with a
+    System in this process on the same settings (`app.cli.devserver.child_system`) for the duration."""
     workdir = WORK / name
     shutil.rmtree(workdir, ignore_errors=True)
     overrides = {"ENV": "dev", "TERRA_SIGNING_SECRET": SECRET}
-    with running_app(workdir, env_overrides=overrides) as app, \
-            child_settings(app, ("ENV", "DATABASE_URL", "TERRA_SIGNING_SECRET", "APP_PORT", "REDIS_URL")):
-        yield AppServer(app.base_url, app.env["DATABASE_URL"], app.log_path)
+    with running_app(workdir, env_overrides=overrides) as app, child_system(app) as system:
+        yield AppServer(app.base_url, app.env["DATABASE_URL"], app.log_path, system)
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -97,13 +97,12 @@ async def _fire(requests: list[dict[str, Any]], concurrency: int) -> tuple[float
     return time.perf_counter() - started, latencies, failures
 
 
-def _create_members(count: int) -> list[str]:
+def _create_members(system: System, count: int) -> list[str]:
     """`count` members with FITBIT connections, directly in the database; returns their Terra user ids."""
-    from app.db import write_session
-    from domain.members import connect_tracker, create_member
+    from domain.accounts.members import connect_tracker, create_member
 
     terra_ids = []
-    with write_session() as session:
+    with system.uow() as session:
         for i in range(count):
             user = create_member(
                 session, email=f"bench-{i:05d}@bench.fittrack.test", password_hash="!bench-no-login",
@@ -116,16 +115,16 @@ def _create_members(count: int) -> list[str]:
     return terra_ids
 
 
-def _delivery_counts(trace_ids: list[str]) -> dict[str, int]:
-    from app.replay import delivery_statuses
+def _delivery_counts(system: System, trace_ids: list[str]) -> dict[str, int]:
+    from app.cli.replay import delivery_statuses
 
-    return delivery_statuses(trace_ids)
+    return delivery_statuses(system, trace_ids)
 
 
 def bench_ingest(payloads: int = 2000, members: int = 200, concurrency: int = 8, timeout: float = 600) -> dict:
     """(a): end-to-end webhook ingest rate next to a bare endpoint on the same server."""
     with app_server("ingest") as server:
-        terra_ids = _create_members(members)
+        terra_ids = _create_members(server.system, members)
         days_each = -(-payloads // members)
         first_day = date(2016, 4, 12)
         requests, trace_ids = [], []
@@ -150,14 +149,14 @@ def bench_ingest(payloads: int = 2000, members: int = 200, concurrency: int = 8,
         send_s, latencies, failures = asyncio.run(_fire(requests, concurrency))
         deadline = time.monotonic() + timeout
         while True:
-            counts = _delivery_counts(trace_ids)
+            counts = _delivery_counts(server.system, trace_ids)
             if not counts.get("received") and sum(counts.values()) >= payloads - failures:
                 break
             if time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         e2e_s = time.perf_counter() - started
-        with db.get_engine().connect() as conn:
+        with server.system.db.engine.connect() as conn:
             earned = conn.execute(sa.text("SELECT COALESCE(SUM(points_earned), 0) FROM users")).scalar_one()
             entries = conn.execute(sa.text("SELECT COUNT(*) FROM point_transactions")).scalar_one()
 
@@ -181,10 +180,11 @@ def bench_ingest(payloads: int = 2000, members: int = 200, concurrency: int = 8,
 
 def bench_replay(concurrency: int = 8) -> dict:
     """(b): full real-data replay wall time on a fresh database."""
-    from app.replay import run_replay
+    from app.cli.replay import run_replay
 
     with app_server("replay") as server:
-        summary = run_replay(server.base_url, concurrency=concurrency, progress=False, done_marker=None)
+        summary = run_replay(server.system, server.base_url, concurrency=concurrency, progress=False,
+                             done_marker=None)
     return summary.as_dict()
 
 

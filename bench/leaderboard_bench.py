@@ -3,15 +3,16 @@
     .venv/bin/python -m bench.leaderboard_bench [--members 100000] [--reads 200] [--postgres] [--seconds 25]
 
 Builds a fresh SQLite file under `var/bench/` (and, with `--postgres`, a fresh `fittrack_bench` database on the local
-server) holding N members in tier M-30-39-INT with a month (April 2016) of `daily_point_totals` (each member active
-on 0–12 random days, points in steps of 10 so that ties are common, reached-at times rounded to the minute so that
-equal times occur too) and consistent `users.points_earned` / `points_earned_at` / `active_days`. Rows are written
-with SQLAlchemy Core executemany in batches, not the ORM.
+server), each behind its own `System` (`bench.support.bench_system`), holding N members in tier M-30-39-INT with a
+month (April 2016) of `daily_point_totals` (each member active on 0–12 random days, points in steps of 10 so that ties
+are common, reached-at times rounded to the minute so that equal times occur too) and consistent
+`users.points_earned` / `points_earned_at` / `active_days`. Rows are written with SQLAlchemy Core executemany in
+batches, not the ORM.
 
 Then, per source (database, Redis db 2) and period (daily, weekly, monthly, all-time), it times
-`domain.leaderboards.get_board` (top 100 + the viewer's ±10, one fresh session per read, as the API does) for random
-viewers: `--reads` reads, or fewer when a database period exceeds `--seconds` (at least 10 reads). The Redis copy is
-built first with `app.leaderboard_store.rebuild_board` (its time is reported). Results go to
+`domain.competition.leaderboards.get_board` (top 100 + the viewer's ±10, one fresh session per read, as the API does)
+for random viewers: `--reads` reads, or fewer when a database period exceeds `--seconds` (at least 10 reads). The Redis
+copy is built first with `app.adapters.leaderboard_store.rebuild_board` (its time is reported). Results go to
 `bench-results/leaderboard.json` and `bench-results/leaderboard.md` with the machine's details.
 """
 
@@ -41,11 +42,12 @@ from sqlalchemy.engine import Engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import create_db_engine, read_session  # noqa: E402
-from app.leaderboard_store import RedisBoardStore, rebuild_board  # noqa: E402
-from domain.enums import Period  # noqa: E402
-from domain.leaderboards import get_board  # noqa: E402
+from app.adapters.leaderboard_store import RedisBoardStore, rebuild_board  # noqa: E402
+from app.system import System  # noqa: E402
+from bench.support import bench_system  # noqa: E402
+from domain.competition.leaderboards import get_board  # noqa: E402
 from domain.models import DailyPointTotal, Profile, User, metadata  # noqa: E402
+from domain.shared.enums import Period  # noqa: E402
 
 TIER = "M-30-39-INT"
 MONTH_START = date(2016, 4, 1)
@@ -138,12 +140,12 @@ def time_reads(read: Callable[[uuid.UUID], Any], viewers: list[uuid.UUID], budge
     return percentiles(samples)
 
 
-def bench_source(engine: Engine, store: RedisBoardStore | None, viewers: list[uuid.UUID],
+def bench_source(system: System, store: RedisBoardStore | None, viewers: list[uuid.UUID],
                  budget_s: float) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for period in Period:
         def read(viewer: uuid.UUID, period: Period = period) -> Any:
-            with read_session(engine) as session:
+            with system.read() as session:
                 return get_board(session, board=TIER, period=period, day=READ_DAY, viewer_id=viewer, store=store)
 
         results[period.value] = time_reads(read, viewers, budget_s)
@@ -151,9 +153,9 @@ def bench_source(engine: Engine, store: RedisBoardStore | None, viewers: list[uu
     return results
 
 
-def check_same(engine: Engine, store: RedisBoardStore, viewers: list[uuid.UUID]) -> bool:
+def check_same(system: System, store: RedisBoardStore, viewers: list[uuid.UUID]) -> bool:
     """Spot-check that Redis and the database return identical boards."""
-    with read_session(engine) as session:
+    with system.read() as session:
         for period in Period:
             for viewer in viewers[:3]:
                 a = get_board(session, board=TIER, period=period, day=READ_DAY, viewer_id=viewer)
@@ -163,23 +165,23 @@ def check_same(engine: Engine, store: RedisBoardStore, viewers: list[uuid.UUID])
     return True
 
 
-def run_database(label: str, engine: Engine, rows: tuple[list, list, list], viewers: list[uuid.UUID],
+def run_database(label: str, system: System, rows: tuple[list, list, list], viewers: list[uuid.UUID],
                  client: redis.Redis, reads_budget: float) -> dict[str, Any]:
     print(f"[{label}] loading {len(rows[0]):,} members, {len(rows[2]):,} daily totals ...", flush=True)
-    load_s = load(engine, *rows)
+    load_s = load(system.db.engine, *rows)
     print(f"[{label}] loaded in {load_s:.1f} s; database reads:", flush=True)
-    db_results = bench_source(engine, None, viewers, reads_budget)
+    db_results = bench_source(system, None, viewers, reads_budget)
     client.flushdb()
     rebuild_s = {}
-    with read_session(engine) as session:
+    with system.read() as session:
         for period in Period:
             started = time.perf_counter()
             rebuild_board(session, client, TIER, period, READ_DAY)
             rebuild_s[period.value] = round(time.perf_counter() - started, 2)
     store = RedisBoardStore(client)
     print(f"[{label}] Redis rebuilt {rebuild_s} s; Redis reads:", flush=True)
-    redis_results = bench_source(engine, store, viewers, reads_budget)
-    same = check_same(engine, store, viewers)
+    redis_results = bench_source(system, store, viewers, reads_budget)
+    same = check_same(system, store, viewers)
     redis_memory = client.info("memory").get("used_memory_human")
     client.flushdb()
     return {"load_seconds": round(load_s, 1), "database": db_results, "redis": redis_results,
@@ -256,11 +258,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
-    engine = create_db_engine(f"sqlite:///{sqlite_path}")
+    work = sqlite_path.parent / "leaderboard-jobs"
+    system = bench_system(f"sqlite:///{sqlite_path}", work)
     try:
-        result["databases"]["sqlite"] = run_database("sqlite", engine, rows, viewers, client, args.seconds)
+        result["databases"]["sqlite"] = run_database("sqlite", system, rows, viewers, client, args.seconds)
     finally:
-        engine.dispose()
+        system.close()
 
     if args.postgres:
         admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -268,12 +271,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
             conn.exec_driver_sql(f'CREATE DATABASE "{PG_BENCH_DB}"')
             result["postgres_version"] = conn.exec_driver_sql("SELECT version()").scalar()
-        engine = create_db_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}")
+        system = bench_system(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}", work)
         try:
-            result["databases"]["postgresql"] = run_database("postgresql", engine, rows, viewers, client,
+            result["databases"]["postgresql"] = run_database("postgresql", system, rows, viewers, client,
                                                              args.seconds)
         finally:
-            engine.dispose()
+            system.close()
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
             admin.dispose()

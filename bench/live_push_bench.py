@@ -6,22 +6,24 @@ open leaderboard pages update within 1 second of points landing).
 
 Two topologies, real components only, each on a fresh migrated SQLite file under `var/bench/`:
 
-(a) production (`redis_worker`): the app (`python app/main.py`, `app.devserver.running_app`) with
-    `REDIS_URL=redis://127.0.0.1:6379/4` (db 4 flushed first) and a separate `huey_consumer tasks.huey -w 2 -k thread`
-    process (`app.devserver.running_worker`) doing the work. This process subscribes to the Redis channel
-    `fittrack:points` (`app.pubsub.RedisPubSub`) in a background thread and timestamps every message on arrival;
-    a sample ends at the first message for the member whose `points_earned` exceeds the value before the POST
-    (Redis channels are server-wide, not per database: other processes' events for other members are ignored).
+(a) production (`redis_worker`): the app (`python app/main.py`, `app.cli.devserver.running_app`) with
+    `REDIS_URL=redis://127.0.0.1:6379/4` (db 4 flushed first) and a separate
+    `huey_consumer app.worker.huey -w 2 -k thread` process (`app.cli.devserver.running_worker`) doing the work. This
+    process subscribes to the Redis channel `fittrack:points` (`app.adapters.pubsub.RedisPubSub`) in a background
+    thread and timestamps every message on arrival; a sample ends at the first message for the member whose
+    `points_earned` exceeds the value before the POST (Redis channels are server-wide, not per database: other
+    processes' events for other members are ignored).
 (b) embedded default (`embedded`): the app alone, no Redis (SqliteHuey, consumer threads inside the app, in-process
     pub/sub). The event never leaves that process, so a background thread polls the member's `users.points_earned`
     every 10 ms; a sample ends when it changes. The in-process publish follows that commit directly (the same task,
     after one read of the member's boards), so this slightly under-states the publish time.
 
-`--members` members with FITBIT connections are created directly in the child's database
-(`domain.members.create_member` / `connect_tracker`). Samples are sent one at a time, round-robin over the members:
-each is a new intraday running total (more steps, larger fraction of the day's minutes, later ordering timestamp)
-for yesterday's platform day, so the member's points really change every time. Before each sample the bench idles a
-random 0..`--gap-max` seconds (seeded) so that the queue consumers are caught at different points of their idle
+`--members` members with FITBIT connections are created directly in the child's database, through a System in this
+process on the child's settings (`app.cli.devserver.child_system`; `domain.accounts.members.create_member` /
+`connect_tracker`). Samples are sent one at a time, round-robin over the
+members: each is a new intraday running total (more steps, larger fraction of the day's minutes, later ordering
+timestamp) for yesterday's platform day, so the member's points really change every time. Before each sample the bench
+idles a random 0..`--gap-max` seconds (seeded) so that the queue consumers are caught at different points of their idle
 polling. Then `--idle-samples` more follow, each after `--idle-seconds` of quiet (a sporadic webhook: by then the
 embedded SqliteHuey consumer, which polls, has backed off to its longest interval, 1 s; RedisHuey blocks on BRPOP).
 Three warm-up samples (another day) are not counted.
@@ -57,25 +59,24 @@ import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import col  # noqa: E402
 
-from app import db  # noqa: E402
-from app.devserver import AppProcess, child_settings, running_app, running_worker  # noqa: E402
-from app.fitbit_dataset import DailyRow, daily_payload, dumps, local_midnight  # noqa: E402
-from app.pubsub import CHANNEL_PREFIX  # noqa: E402
-from app.terra.signature import sign  # noqa: E402
+from app.adapters.pubsub import CHANNEL_PREFIX  # noqa: E402
+from app.adapters.terra.signature import sign  # noqa: E402
+from app.cli.devserver import AppProcess, child_system, running_app, running_worker  # noqa: E402
+from app.cli.fitbit_dataset import DailyRow, daily_payload, dumps, local_midnight  # noqa: E402
+from app.messages import TOPIC  # noqa: E402
+from app.system import System  # noqa: E402
 from bench.leaderboard_bench import machine  # noqa: E402
-from domain.calendar import platform_day  # noqa: E402
+from domain.shared.calendar import platform_day  # noqa: E402
 
 RESULTS = ROOT / "bench-results"
 WORK = ROOT / "var" / "bench"
 SECRET = "bench-live-signing-secret"
 REDIS_URL = "redis://127.0.0.1:6379/4"  # this benchmark's own Redis database, flushed before use
-TOPIC = "points"
 TARGET_S = 1.0  # issue 2: open pages update within 1 second
 EVENT_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.01
 WARMUPS = 3
 STEPS_PER_SAMPLE = 1_500  # running total grows by this per sample: +15 step points each time
-CHILD_KEYS = ("ENV", "DATABASE_URL", "TERRA_SIGNING_SECRET", "REDIS_URL")
 
 
 # ------------------------------------------------------------------------------------------------ watchers
@@ -187,13 +188,12 @@ class Member:
     terra_user_id: str
 
 
-def _create_members(count: int) -> list[Member]:
-    """`count` members with FITBIT connections, directly in the child's database (child settings active)."""
-    from app.db import write_session
-    from domain.members import connect_tracker, create_member
+def _create_members(system: System, count: int) -> list[Member]:
+    """`count` members with FITBIT connections, directly in the child's database (`system` on its settings)."""
+    from domain.accounts.members import connect_tracker, create_member
 
     members = []
-    with write_session() as session:
+    with system.uow() as session:
         for i in range(count):
             user = create_member(
                 session, email=f"live-{i:03d}@bench.fittrack.test", password_hash="!bench-no-login",
@@ -206,10 +206,10 @@ def _create_members(count: int) -> list[Member]:
     return members
 
 
-def _points_earned(user_id: uuid.UUID) -> int:
+def _points_earned(system: System, user_id: uuid.UUID) -> int:
     from domain.models import User
 
-    with db.get_engine().connect() as conn:
+    with system.db.engine.connect() as conn:
         return int(conn.execute(sa.select(col(User.points_earned)).where(col(User.id) == user_id)).scalar_one())
 
 
@@ -246,8 +246,9 @@ def stats(samples: Sequence[float | None]) -> dict[str, Any]:
             "under_1s_fraction": round(sum(s < TARGET_S for s in seen) / len(samples), 4)}
 
 
-def run_samples(app: AppProcess, watcher: RedisWatcher | LedgerWatcher, members: list[Member], samples: int,
-                gap_max: float, idle_samples: int = 0, idle_s: float = 0.0, seed: int = 11) -> dict[str, Any]:
+def run_samples(app: AppProcess, system: System, watcher: RedisWatcher | LedgerWatcher, members: list[Member],
+                samples: int, gap_max: float, idle_samples: int = 0, idle_s: float = 0.0,
+                seed: int = 11) -> dict[str, Any]:
     """Send `samples` running totals one at a time, each after a random 0..`gap_max` s pause (after `WARMUPS`
     uncounted ones), then `idle_samples` more, each after `idle_s` seconds of idling. Returns the statistics of the
     first group, with those of the second under `after_idle`."""
@@ -269,7 +270,7 @@ def run_samples(app: AppProcess, watcher: RedisWatcher | LedgerWatcher, members:
             time.sleep(pause)
             body, headers = _request(member, sample_day, update, updates_that_day)
             headers["X-Terra-Signature"] = sign(secret, body)
-            watcher.arm(member.user_id, _points_earned(member.user_id))
+            watcher.arm(member.user_id, _points_earned(system, member.user_id))
             started = time.perf_counter()
             response = client.post("/webhooks/terra", content=body, headers=headers)
             acked = time.perf_counter()
@@ -291,23 +292,24 @@ def run_samples(app: AppProcess, watcher: RedisWatcher | LedgerWatcher, members:
 
 
 @contextlib.contextmanager
-def _app(name: str, overrides: dict[str, str]) -> Iterator[AppProcess]:
+def _app(name: str, overrides: dict[str, str]) -> Iterator[tuple[AppProcess, System]]:
+    """The app on a fresh database, and a System in this process on its settings."""
     workdir = WORK / name
     shutil.rmtree(workdir, ignore_errors=True)
     env = {"ENV": "dev", "TERRA_SIGNING_SECRET": SECRET, **overrides}
-    with running_app(workdir, env_overrides=env) as app, child_settings(app, CHILD_KEYS):
-        yield app
+    with running_app(workdir, env_overrides=env) as app, child_system(app) as system:
+        yield app, system
 
 
 def bench_redis_worker(samples: int, members: int, gap_max: float, idle_samples: int = 0, idle_s: float = 0.0,
                        redis_url: str = REDIS_URL) -> dict[str, Any]:
     """(a) The app with Redis and a separate huey_consumer; events observed on the Redis channel."""
     redis.Redis.from_url(redis_url).flushdb()
-    with _app("live-redis", {"REDIS_URL": redis_url}) as app, running_worker(app) as worker_log:
-        people = _create_members(members)
+    with _app("live-redis", {"REDIS_URL": redis_url}) as (app, system), running_worker(app) as worker_log:
+        people = _create_members(system, members)
         watcher = RedisWatcher(redis_url)
         try:
-            result = run_samples(app, watcher, people, samples, gap_max, idle_samples, idle_s)
+            result = run_samples(app, system, watcher, people, samples, gap_max, idle_samples, idle_s)
         finally:
             watcher.close()
     worker_text = worker_log.read_text(errors="replace")
@@ -319,11 +321,11 @@ def bench_redis_worker(samples: int, members: int, gap_max: float, idle_samples:
 def bench_embedded(samples: int, members: int, gap_max: float, idle_samples: int = 0,
                    idle_s: float = 0.0) -> dict[str, Any]:
     """(b) The app alone (SqliteHuey, embedded consumer, in-process pub/sub); credited points observed in SQLite."""
-    with _app("live-embedded", {}) as app:
-        people = _create_members(members)
-        watcher = LedgerWatcher(db.get_engine())
+    with _app("live-embedded", {}) as (app, system):
+        people = _create_members(system, members)
+        watcher = LedgerWatcher(system.db.engine)
         try:
-            result = run_samples(app, watcher, people, samples, gap_max, idle_samples, idle_s)
+            result = run_samples(app, system, watcher, people, samples, gap_max, idle_samples, idle_s)
         finally:
             watcher.close()
     result["tracebacks"] = int("Traceback" in app.log())

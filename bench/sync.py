@@ -2,13 +2,14 @@
 
     .venv/bin/python -m bench.sync [--connections 1000] [--concurrency 4] [--database-url sqlite:///...]
 
-A fresh, migrated database (SQLite under `var/bench/sync/` by default; `--database-url` for PostgreSQL) with
+A fresh, migrated database (SQLite under `var/bench/sync/` by default; `--database-url` for PostgreSQL) behind one
+`System` (`bench.support.bench_system`) with
 `--connections` members, each with a FITBIT connection bound to a user of the local Terra stand-in
 (`tests/terra_sim`, in-process through httpx's ASGITransport, so no network), whose answers are the real Fitbit
 dataset (33 people, cycled) shifted to end yesterday. Then, exactly as the periodic task does it:
 
-1. claim the due connections (`domain.connections.claim_due`, one query + one update) — timed;
-2. `app.terra.sync.sync_connection` for each, `--concurrency` at a time (the Huey workers), twice:
+1. claim the due connections (`domain.tracking.connections.claim_due`, one query + one update) — timed;
+2. `app.services.terra_sync.sync_connection` for each, `--concurrency` at a time (the Huey workers), twice:
    - **backfill**: the first sync of a new connection (30 days of `/daily` + `/activity`, points recomputed);
    - **steady**: the regular 15-minute poll afterwards (the last sync's day minus 2 days until today).
 
@@ -30,42 +31,37 @@ import time
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from app.system import System
 
 RESULTS = ROOT / "bench-results"
 WORK = ROOT / "var" / "bench" / "sync"
 SIM_URL = "http://terra-sim.bench"
 
 
-def _prepare_database(database_url: str | None) -> str:
-    """Point this process at a fresh migrated database; returns its URL."""
-    from app import db
-    from app.settings import get_settings
-    from tests.support.schema import create_schema
+def _prepare_system(database_url: str | None) -> System:
+    """The bench's System on a fresh migrated database (default: a new SQLite file under `WORK`), no Redis."""
+    from bench.support import bench_system, migrate
 
-    if database_url is None:
-        shutil.rmtree(WORK, ignore_errors=True)
-        WORK.mkdir(parents=True)
-        database_url = f"sqlite:///{WORK / 'sync.db'}"
-    os.environ.update({"DATABASE_URL": database_url, "ENV": "dev", "HUEY_SQLITE_PATH": str(WORK / "huey.db")})
-    os.environ.pop("REDIS_URL", None)
-    get_settings.cache_clear()
-    db.reset_engine()
-    create_schema(db.get_engine())
-    return database_url
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    system = bench_system(database_url or f"sqlite:///{WORK / 'sync.db'}", WORK)
+    migrate(system)
+    return system
 
 
-def _create_connections(count: int, sim: Any) -> list[uuid.UUID]:
+def _create_connections(system: System, count: int, sim: Any) -> list[uuid.UUID]:
     """`count` members, each with a FITBIT connection to a new stand-in user; returns the connection ids."""
-    from app.db import write_session
-    from domain.members import connect_tracker, create_member
+    from domain.accounts.members import connect_tracker, create_member
 
     ids: list[uuid.UUID] = []
     persons = sim.dataset.persons
-    with write_session() as session:
+    with system.uow() as session:
         for i in range(count):
             user = create_member(
                 session, email=f"sync-{i:05d}@bench.fittrack.test", password_hash="!bench-no-login",
@@ -85,8 +81,9 @@ def _stats(samples_ms: list[float]) -> dict[str, float]:
             "mean_ms": round(statistics.fmean(ordered), 1)}
 
 
-async def _phase(name: str, ids: list[uuid.UUID], make_client: Any, sim: Any, concurrency: int) -> dict[str, Any]:
-    from app.terra.sync import sync_connection
+async def _phase(system: System, name: str, ids: list[uuid.UUID], make_client: Any, sim: Any,
+                 concurrency: int) -> dict[str, Any]:
+    from app.services.terra_sync import sync_connection
 
     requests_before = len(sim.requests)
     semaphore = asyncio.Semaphore(concurrency)
@@ -95,7 +92,7 @@ async def _phase(name: str, ids: list[uuid.UUID], make_client: Any, sim: Any, co
     async with make_client() as client:
         async def one(connection_id: uuid.UUID) -> None:
             async with semaphore:
-                reports.append(await sync_connection(connection_id, client))
+                reports.append(await sync_connection(system, connection_id, client))
 
         started = time.perf_counter()
         await asyncio.gather(*(one(i) for i in ids))
@@ -117,14 +114,19 @@ async def _phase(name: str, ids: list[uuid.UUID], make_client: Any, sim: Any, co
 
 def run(connections: int = 1000, concurrency: int = 2, database_url: str | None = None) -> dict[str, Any]:
     load = os.getloadavg()
-    url = _prepare_database(database_url)
+    system = _prepare_system(database_url)
+    try:
+        return _run(system, connections, concurrency, load)
+    finally:
+        system.close()
 
+
+def _run(system: System, connections: int, concurrency: int, load: tuple[float, float, float]) -> dict[str, Any]:
     import httpx
     import structlog
 
-    from app.db import write_session
-    from app.terra.client import TerraClient
-    from domain.connections import claim_due
+    from app.adapters.terra.client import TerraClient
+    from domain.tracking.connections import claim_due
     from tests.terra_sim import SimConfig, create_app
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))  # warnings only: no per-sync logs
@@ -137,19 +139,21 @@ def run(connections: int = 1000, concurrency: int = 2, database_url: str | None 
                            transport=httpx.ASGITransport(app=sim_app), circuit=None)
 
     started = time.perf_counter()
-    ids = _create_connections(connections, sim)
+    ids = _create_connections(system, connections, sim)
     setup_seconds = time.perf_counter() - started
 
     claim_started = time.perf_counter()
-    with write_session() as session:
+    with system.uow() as session:
         claimed = claim_due(session, datetime.now(UTC), limit=connections)
     claim_ms = (time.perf_counter() - claim_started) * 1000
     assert set(claimed) == set(ids), (len(claimed), connections)  # all of them due, nothing else
 
-    backfill = asyncio.run(_phase("backfill (first sync, 30 days)", claimed, make_client, sim, concurrency))
-    steady = asyncio.run(_phase("steady (15-minute poll, 2-day overlap)", claimed, make_client, sim, concurrency))
+    backfill = asyncio.run(_phase(system, "backfill (first sync, 30 days)", claimed, make_client, sim, concurrency))
+    steady = asyncio.run(_phase(system, "steady (15-minute poll, 2-day overlap)", claimed, make_client, sim,
+                                concurrency))
     return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"), "database": url.split(":", 1)[0],
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": system.settings.database_url.split(":", 1)[0],
         "connections": connections, "setup_seconds": round(setup_seconds, 1),
         "claim": {"connections": len(claimed), "ms": round(claim_ms, 1)},
         "phases": [backfill, steady],

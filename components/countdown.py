@@ -13,8 +13,8 @@ from typing import Any
 
 from nicegui.element import Element
 
-from domain.calendar import PLATFORM_TZ
-from domain.enums import DrawingStatus
+from domain.shared.calendar import PLATFORM_TZ
+from domain.shared.enums import DrawingStatus
 
 
 def epoch_ms(moment: datetime) -> int:

@@ -1,13 +1,16 @@
-"""The shared page layout: `with frame("Leaderboard", user): ...` (after NiceGUI's examples/modularization).
+"""The shared page layout: `with frame(ctx, "Leaderboard"): ...` (after NiceGUI's examples/modularization); the page
+decorators of `components.page` open it around member and admin pages.
 
 Header: the FitTrack brand, the member's point balance (live: it updates when their points land), the dark-mode
 toggle, sign-out. Left drawer: navigation (Dashboard, Leaderboard, Activity; Admin → Overview, Users, Review queue for
 admins); on screens narrower than 1024 px it is hidden and opened with the menu button. The content column below is
 where the page goes.
 
-Dark mode is remembered per member (`profiles.dark_mode`, `domain.accounts.set_dark_mode`): the page applies it with
-`ui.dark_mode(value)` once the header data is read. `app.storage.user` keeps a copy (with the member's id) only so
+Dark mode is remembered per member (`profiles.dark_mode`, `domain.accounts.users.set_dark_mode`): the page applies it
+with `ui.dark_mode(value)` once the header data is read. `app.storage.user` keeps a copy (with the member's id) only so
 that the next page paints in the right mode at once; the database value always wins.
+
+`public_shell(title)` is the slim header of public pages (results, official rules) seen signed out.
 """
 
 from __future__ import annotations
@@ -16,19 +19,21 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nicegui import app, background_tasks, ui
 from sqlmodel import Session
 
-from app import realtime
-from app.web_auth import resolve_user, sign_out
+from app.web import auth, realtime
 from components import theme
-from components.db_calls import read, write
 from components.notifications_bell import notifications_bell
-from domain import accounts, member_stats
-from domain.enums import Role
-from domain.errors import DomainError
-from domain.models import User
+from domain.accounts import users
+from domain.points import member_stats
+from domain.shared.enums import Role
+from domain.shared.errors import DomainError
+
+if TYPE_CHECKING:
+    from components.page import PageContext
 
 NAVIGATION = [("Dashboard", "/", "space_dashboard"), ("Leaderboard", "/leaderboard", "leaderboard"),
               ("Sweepstakes", "/drawings", "redeem"), ("Activity", "/activity", "directions_walk"),
@@ -53,7 +58,7 @@ class _HeaderData:
 
 
 def _header_data(session: Session, user_id: uuid.UUID) -> _HeaderData:
-    return _HeaderData(member_stats.member_header(session, user_id), accounts.dark_mode_of(session, user_id))
+    return _HeaderData(member_stats.member_header(session, user_id), users.dark_mode_of(session, user_id))
 
 
 def _remembered_dark_mode(user_id: uuid.UUID) -> bool | None:
@@ -72,7 +77,8 @@ class dark_mode_toggle:  # noqa: N801
     """The header's light/dark button. Starts from the paint hint; `apply(value)` sets the member's stored choice;
     a click flips the mode that is showing (asking the browser when it follows the system) and saves it."""
 
-    def __init__(self, user_id: uuid.UUID) -> None:
+    def __init__(self, ctx: PageContext, user_id: uuid.UUID) -> None:
+        self.ctx = ctx
         self.user_id = user_id
         self.dark = ui.dark_mode(_remembered_dark_mode(user_id))
         self.button = ui.button(on_click=self.toggle) \
@@ -100,12 +106,11 @@ class dark_mode_toggle:  # noqa: N801
                 showing = False
         value = not showing
         self.apply(value)
-        member = await resolve_user()
+        member = await self.ctx.member()
         if member is None:
-            ui.navigate.to("/login")
             return
         try:
-            await write(accounts.set_dark_mode, member.id, value)
+            await self.ctx.write(users.set_dark_mode, member.id, value)
         except DomainError as exc:
             ui.notify(f"Could not save your display setting: {exc.detail}", type="warning")
 
@@ -125,18 +130,21 @@ def _nav_item(label: str, target: str, icon: str, active: bool) -> None:
             ui.label(label)
 
 
-async def _sign_out() -> None:
-    await sign_out()
-    ui.navigate.to("/login")
-
-
 @contextmanager
-def frame(title: str, user: User) -> Iterator[ui.column]:
+def frame(ctx: PageContext, title: str) -> Iterator[ui.column]:
     """Build header, drawer and content column for a member page; yields the content column.
 
-    `user` is the signed-in member (`app.web_auth.current_user()`). The balance shown is the cached ledger balance;
-    it is re-read whenever a "points landed" batch names this member.
+    `ctx.user` is the signed-in member (as the page guard read it for this request). The balance shown is the cached
+    ledger balance; it is re-read whenever a "points landed" batch names this member.
     """
+    user = ctx.user
+    if user is None:
+        raise RuntimeError("frame() needs a signed-in user")
+
+    async def _sign_out() -> None:
+        await auth.sign_out(ctx.system)
+        ui.navigate.to(auth.LOGIN_PATH)
+
     theme.apply()
     ui.page_title(f"{title} · FitTrack")
     path = _current_path()
@@ -158,8 +166,8 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
             ui.icon("stars", size="xs")
             balance = ui.label(f"{user.point_balance:,}").classes("font-semibold ft-num").mark("balance")
             ui.label("pts").classes("text-xs opacity-80")
-        notifications_bell(user.id)
-        dark_toggle = dark_mode_toggle(user.id)
+        notifications_bell(ctx, user.id)
+        dark_toggle = dark_mode_toggle(ctx, user.id)
         ui.button(icon="logout", on_click=_sign_out) \
             .props('flat round dense color=white aria-label="Sign out"').tooltip("Sign out")
 
@@ -188,7 +196,7 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
                 ui.label("Sign out")
 
     async def load_header() -> None:
-        data = await read(_header_data, user.id)
+        data = await ctx.read(_header_data, user.id)
         header = data.header
         dark_toggle.apply(data.dark_mode)
         name.set_text(header.display_name)
@@ -197,12 +205,25 @@ def frame(title: str, user: User) -> Iterator[ui.column]:
         balance.set_text(f"{header.balance:,}")
 
     async def refresh_balance(_: realtime.PointsLanded) -> None:
-        header = await read(member_stats.member_header, user.id)
+        header = await ctx.read(member_stats.member_header, user.id)
         balance.set_text(f"{header.balance:,}")
 
     background_tasks.create(load_header(), name="frame-header")
-    realtime.on_points_landed(refresh_balance, when=lambda batch: batch.touches_user(user.id))
+    ctx.on_points(refresh_balance, when=lambda batch: batch.touches_user(user.id))
 
     with ui.column().classes("w-full max-w-6xl mx-auto px-3 py-4 sm:px-6 sm:py-6 gap-4") as content:
         ui.label(title).classes("text-2xl font-bold text-slate-900 tracking-tight")
         yield content
+
+
+def public_shell(title: str) -> None:
+    """A slim header for public pages (results, official rules) seen signed out."""
+    theme.apply()
+    ui.page_title(f"{title} · FitTrack")
+    with ui.header().classes("items-center gap-2 px-4 py-2 bg-primary text-white shadow-sm"):
+        with ui.link(target="/").classes("flex items-center gap-2 text-white no-underline"):
+            ui.icon("bolt", size="sm").classes("bg-white/20 rounded-lg p-1")
+            ui.label("FitTrack").classes("text-lg font-bold tracking-tight")
+        ui.space()
+        ui.button("Sign in", on_click=lambda: ui.navigate.to("/login")) \
+            .props("flat no-caps color=white").mark("public-sign-in")

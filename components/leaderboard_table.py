@@ -12,7 +12,7 @@ from typing import Any
 from nicegui import ui
 
 from components.theme import NO_DATA_SLOT
-from domain.leaderboards import BoardEntry
+from domain.competition.leaderboards import BoardEntry
 
 COLUMNS = [
     {"name": "rank", "label": "#", "field": "rank", "align": "left", "headerClasses": "w-12"},

@@ -1,4 +1,4 @@
-"""The header's notifications bell (PRODUCT.md §6: winners are notified in-app; `domain.notifications`).
+"""The header's notifications bell (PRODUCT.md §6: winners are notified in-app; `domain.messaging.notifications`).
 
 A bell button with the unread count as a badge; clicking it opens a menu with the member's latest notifications
 (unread ones highlighted), each linking to its page, and "Mark all read". Opening a notification marks it read.
@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from nicegui import background_tasks, ui
+from sqlmodel import Session
 
-from app.web_auth import resolve_user
-from components.db_calls import read, write
-from domain import notifications
-from domain.errors import DomainError
+from domain.messaging import notifications
 from domain.models import Notification
-from domain.types import utcnow
+from domain.shared.errors import DomainError
+from domain.shared.types import utcnow
+
+if TYPE_CHECKING:
+    from components.page import PageContext
 
 POLL_SECONDS = 30.0
 MENU_SIZE = 8
@@ -41,14 +44,15 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
     return moment.strftime("%b %-d, %Y")
 
 
-def _inbox(session, user_id: uuid.UUID) -> tuple[int, list[Notification]]:  # type: ignore[no-untyped-def]
+def _inbox(session: Session, user_id: uuid.UUID) -> tuple[int, list[Notification]]:
     return notifications.unread_count(session, user_id), notifications.recent(session, user_id, MENU_SIZE)
 
 
 class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
-    """`notifications_bell(user.id)` inside the header row."""
+    """`notifications_bell(ctx, user.id)` inside the header row."""
 
-    def __init__(self, user_id: uuid.UUID) -> None:
+    def __init__(self, ctx: PageContext, user_id: uuid.UUID) -> None:
+        self.ctx = ctx
         self.user_id = user_id
         self.button = ui.button(icon="notifications_none") \
             .props('flat round dense color=white aria-label="Notifications"').mark("notifications-bell")
@@ -79,7 +83,7 @@ class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
     async def refresh(self) -> None:
         """Re-read the unread count and the latest notifications."""
         try:
-            count, rows = await read(_inbox, self.user_id)
+            count, rows = await self.ctx.read(_inbox, self.user_id)
         except DomainError:
             return
         self._show_count(count)
@@ -94,7 +98,7 @@ class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
                     ui.label("No notifications yet").classes("text-sm font-medium text-slate-700")
                     ui.label("Wins and prize updates will appear here.").classes("text-xs text-slate-500")
                 return
-            now = utcnow()
+            now = self.ctx.now()
             for row in rows:
                 unread = row.read_at is None
                 item = ui.item(on_click=lambda _, r=row: self._open(r)).props("clickable") \
@@ -113,13 +117,11 @@ class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
         await self.refresh()
 
     async def _open(self, row: Notification) -> None:
-        member = await resolve_user()
-        if member is None or member.id != self.user_id:
-            ui.navigate.to("/login")
+        if await self.ctx.member() is None:
             return
         if row.read_at is None:
             try:
-                await write(notifications.mark_read, self.user_id, [row.id])
+                await self.ctx.write(notifications.mark_read, self.user_id, [row.id])
             except DomainError as exc:
                 ui.notify(exc.detail, type="negative")
         self.menu.close()
@@ -129,12 +131,10 @@ class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
             await self.refresh()
 
     async def _mark_all(self) -> None:
-        member = await resolve_user()
-        if member is None or member.id != self.user_id:
-            ui.navigate.to("/login")
+        if await self.ctx.member() is None:
             return
         try:
-            changed = await write(notifications.mark_read, self.user_id, "all")
+            changed = await self.ctx.write(notifications.mark_read, self.user_id, "all")
         except DomainError as exc:
             ui.notify(exc.detail, type="negative")
             return

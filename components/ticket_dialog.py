@@ -1,9 +1,10 @@
 """The "Buy tickets" dialog of a drawing's page (issue 6 §2): pick a quantity, see the cost, the balance after and the
 odds after, then confirm. One idempotency key per opened dialog, so a double click or a retry after a network hiccup
-buys once (`domain.tickets.purchase` returns the original purchase for a repeated key).
+buys once (`domain.sweepstakes.tickets.purchase` returns the original purchase for a repeated key).
 
-After a purchase the member's other open pages learn the new balance through the `points` topic (the header balance
-of `components/frame.py` re-reads on it).
+The purchase runs in one unit of work (`PageContext.write`): the ledger entry records `BalanceChanged`, so after the
+commit the member's other open pages learn the new balance live (the header balance of `components/frame.py`), the
+same as for a purchase through the API.
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from app.pubsub import get_pubsub
-from app.web_auth import resolve_user
-from components.db_calls import write
-from domain import tickets
-from domain.errors import DomainError
-from domain.types import utcnow
+from domain.shared.errors import DomainError
+from domain.sweepstakes import tickets
+
+if TYPE_CHECKING:
+    from components.page import PageContext
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,13 @@ def max_affordable(price: int, balance: int) -> int:
 
 
 class ticket_dialog(ui.dialog):  # noqa: N801 (lowercase like ui.* elements)
-    """`dialog = ticket_dialog(drawing_id, name, price, on_bought=reload)`; `dialog.start(balance, my_tickets,
+    """`dialog = ticket_dialog(ctx, drawing_id, name, price, on_bought=reload)`; `dialog.start(balance, my_tickets,
     total_tickets)` opens it with fresh figures. `on_bought(purchase)` runs after a successful purchase."""
 
-    def __init__(self, drawing_id: uuid.UUID, name: str, price: int,
+    def __init__(self, ctx: PageContext, drawing_id: uuid.UUID, name: str, price: int,
                  on_bought: Callable[[tickets.Purchase], Awaitable[Any]]) -> None:
         super().__init__()
+        self.ctx = ctx
         self.drawing_id, self.name, self.price, self.on_bought = drawing_id, name, price, on_bought
         self.balance = self.my_tickets = self.total = 0
         self.key = ""
@@ -153,21 +154,19 @@ class ticket_dialog(ui.dialog):  # noqa: N801 (lowercase like ui.* elements)
         self.confirm.set_enabled(valid and q.affordable)
 
     async def _confirm(self) -> None:
-        member = await resolve_user()
+        member = await self.ctx.member()
         if member is None:
-            ui.navigate.to("/login")
             return
         quantity = self._current()
         self.confirm.props("loading")
         try:
-            bought = await write(tickets.purchase, user_id=member.id, drawing_id=self.drawing_id,
-                                 quantity=quantity, idempotency_key=self.key, clock=utcnow)
+            bought = await self.ctx.write(tickets.purchase, user_id=member.id, drawing_id=self.drawing_id,
+                                          quantity=quantity, idempotency_key=self.key, clock=self.ctx.system.clock)
         except DomainError as exc:
             ui.notify(exc.detail, type="negative")
             return
         finally:
             self.confirm.props(remove="loading")
-        get_pubsub().publish("points", {"user_id": str(member.id), "point_balance": bought.balance_after})
         numbers = bought.ticket_numbers
         shown = f"#{numbers[0]}" if len(numbers) == 1 else f"#{numbers[0]}–#{numbers[-1]}"
         ui.notify(f"You bought {len(numbers)} ticket{'s' if len(numbers) != 1 else ''} ({shown}) for "

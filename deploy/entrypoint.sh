@@ -2,10 +2,10 @@
 # Entry point of the FitTrack image (Dockerfile; README "Production with Oracle and Redis").
 #
 #   web                       (default) wait for the database, `alembic upgrade head`, then `python app/main.py`
-#   worker [consumer options] wait for the database, then `huey_consumer tasks.huey -w $WORKER_THREADS -k thread -f`
+#   worker [consumer options] wait for the database, then `huey_consumer app.worker.huey -w $WORKER_THREADS -k thread -f`
 #                             plus the options given: `worker -n` = no periodic tasks (every consumer but one)
 #   migrate                   wait for the database, then `alembic upgrade head`, and exit
-#   anything else             run as given (e.g. `python -m app.seed`, `bash`)
+#   anything else             run as given (e.g. `python -m app.cli.seed`, `bash`)
 #
 # Container-only variables (not app settings): WORKER_THREADS (Huey worker threads, default 4) and
 # DB_WAIT_SECONDS (how long to wait for the database to accept a login, default 180).
@@ -35,8 +35,8 @@ case "$mode" in
         ;;
     worker)
         wait_for_database
-        echo "[entrypoint] starting huey_consumer tasks.huey -w ${WORKER_THREADS:-4} -k thread -f $*"
-        exec huey_consumer tasks.huey -w "${WORKER_THREADS:-4}" -k thread -f "$@"
+        echo "[entrypoint] starting huey_consumer app.worker.huey -w ${WORKER_THREADS:-4} -k thread -f $*"
+        exec huey_consumer app.worker.huey -w "${WORKER_THREADS:-4}" -k thread -f "$@"
         ;;
     migrate)
         wait_for_database

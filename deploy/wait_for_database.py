@@ -15,7 +15,7 @@ import time
 
 import sqlalchemy as sa
 
-from app.settings import get_settings
+from app.settings import load_settings
 
 
 def wait_for_database(url: str, timeout: float, interval: float = 2.0) -> bool:
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to keep trying (default 180)")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between tries (default 2)")
     args = parser.parse_args(argv)
-    url = get_settings().database_url
+    url = load_settings().database_url
     shown = sa.make_url(url).render_as_string(hide_password=True)
     print(f"[wait_for_database] waiting for {shown}", flush=True)
     if not wait_for_database(url, args.timeout, args.interval):

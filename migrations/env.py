@@ -5,11 +5,11 @@ Where the database comes from (first match wins):
    owns the transaction and commits it);
 2. `-x url=...` on the command line (e.g. an `oracle+oracledb://` URL with `--sql` to render Oracle DDL offline);
 3. `sqlalchemy.url` on the Config (empty in alembic.ini; set programmatically to override);
-4. `DATABASE_URL` from `app.settings.get_settings()`.
+4. `DATABASE_URL` from `app.settings.load_settings()`.
 
 `target_metadata` is `domain.models.metadata`; autogenerate compares types (`compare_type=True`) and renders FitTrack's
-portable types as `GUID()` / `UTCDateTime()` imported from `domain.types`. SQLite uses batch mode (`render_as_batch`;
-`-x batch=0` turns it off).
+portable types as `GUID()` / `UTCDateTime()` imported from `domain.shared.types`. SQLite uses batch mode
+(`render_as_batch`; `-x batch=0` turns it off).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from domain import types as portable_types  # noqa: E402
 from domain.models import metadata  # noqa: E402
+from domain.shared import types as portable_types  # noqa: E402
 
 config = context.config
 target_metadata = metadata
@@ -46,17 +46,18 @@ def database_url() -> str:
     configured = config.get_main_option("sqlalchemy.url")
     if configured:
         return configured
-    from app.settings import get_settings
+    from app.settings import load_settings
 
-    return get_settings().database_url
+    return load_settings().database_url
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
-    """Render `domain.types` columns as `GUID()` / `UTCDateTime()` (imported, never copied into the migration)."""
+    """Render `domain.shared.types` columns as `GUID()` / `UTCDateTime()` (imported, never copied into the
+    migration)."""
     if type_ == "type":
         for name in ("GUID", "UTCDateTime"):
             if isinstance(obj, getattr(portable_types, name)):
-                autogen_context.imports.add(f"from domain.types import {name}")
+                autogen_context.imports.add(f"from domain.shared.types import {name}")
                 return f"{name}()"
         if type(obj).__name__ == "AutoString":  # sqlmodel's str type: a plain bounded String
             return f"sa.String(length={obj.length!r})"
@@ -102,12 +103,13 @@ def _run_on(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    """Migrate through a given connection, or through an engine built like the app's (`app.db.create_db_engine`)."""
+    """Migrate through a given connection, or through an engine built like the app's
+    (`app.adapters.db.create_db_engine`)."""
     connection = config.attributes.get("connection")
     if connection is not None:
         _run_on(connection)
         return
-    from app.db import create_db_engine
+    from app.adapters.db import create_db_engine
 
     engine = create_db_engine(database_url())
     try:

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/python -c '
-from app.settings import get_settings
-s = get_settings()
+from app.settings import load_settings
+s = load_settings()
 host = "127.0.0.1" if s.app_host in ("0.0.0.0", "::", "") else s.app_host
 print(f"http://{host}:{s.app_port}")
 '

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 
 read -r kind target < <(.venv/bin/python - <<'PY'
 from sqlalchemy.engine import make_url
-from app.settings import get_settings
-s = get_settings()
+from app.settings import load_settings
+s = load_settings()
 url = make_url(s.database_url)
 if s.env == "prod":
     print("refused", "ENV=prod")
@@ -24,7 +24,7 @@ if [ "$kind" = "refused" ]; then
     echo "[db-reset] refused: ENV=prod — this would drop every table; unset ENV=prod to reset a dev database" >&2
     exit 1
 elif [ "$kind" = "sqlite" ]; then
-    for f in "$target" "$target-wal" "$target-shm" "$(.venv/bin/python -c 'from app.settings import get_settings; print(get_settings().huey_sqlite_path)')"; do
+    for f in "$target" "$target-wal" "$target-shm" "$(.venv/bin/python -c 'from app.settings import load_settings; print(load_settings().huey_sqlite_path)')"; do
         if [ "$f" != ":memory:" ] && [ -e "$f" ]; then rm -f -- "$f"; echo "[db-reset] deleted $f"; fi
     done
 else

@@ -42,7 +42,7 @@ if [ ! -f var/replay.done ]; then
         sleep 0.5
     done
     if [ "$ready" = 1 ]; then
-        .venv/bin/python -m app.replay --base-url "$BASE_URL" &
+        .venv/bin/python -m app.cli.replay --base-url "$BASE_URL" &
         REPLAY_PID=$!
         if wait "$REPLAY_PID"; then
             echo "[run] replay done; FitTrack keeps serving on http://localhost:$PORT (Ctrl-C stops it)"

@@ -1,6 +1,6 @@
 """Screenshots of the main pages at desktop (1280×800) and phone (390×844) widths into `var/screenshots/`.
 
-Starts the app as a subprocess on a free port with a temporary database, seeds the demo data (`app.seed`), adds a
+Starts the app as a subprocess on a free port with a temporary database, seeds the demo data (`app.cli.seed`), adds a
 held-points review item, then with Debian's chromium (Playwright) captures the landing page `/` signed out, signs in
 through the login page and captures `/login`, `/`, `/leaderboard`, `/activity` and the dashboard in dark mode (demo
 member; the dark-mode toggle is switched back afterwards) and `/admin`, `/admin/users`, `/admin/review` (demo admin).
@@ -21,29 +21,30 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright  # noqa: E402
 
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, Server, child_database, running_app  # noqa: E402
+from app.cli.devserver import child_system  # noqa: E402
+from app.system import System  # noqa: E402
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, Server, running_app  # noqa: E402
 
 VIEWPORTS: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 MEMBER_PAGES = [("dashboard", "/"), ("leaderboard", "/leaderboard"), ("activity", "/activity")]
 ADMIN_PAGES = [("admin-overview", "/admin"), ("admin-users", "/admin/users"), ("admin-review", "/admin/review")]
 
 
-def seed_demo_data() -> None:
-    """Demo accounts + synthetic population, and one implausible day so the review queue has something in it."""
+def seed_demo_data(system: System) -> None:
+    """Demo accounts + synthetic population, and one implausible day so the review queue has something in it, in the
+    database of `system` (the child app's)."""
     from sqlmodel import col, select
 
-    from app.db import write_session
-    from app.seed import seed
-    from domain.calendar import platform_day
-    from domain.ingest import apply_event
-    from domain.members import get_member_by_email
+    from app.cli.seed import seed
+    from domain.accounts.members import get_member_by_email
     from domain.models import TrackerConnection
-    from domain.types import utcnow
+    from domain.shared.calendar import platform_day
+    from domain.tracking.ingest import apply_event
     from tests.support.builders import daily_payload
 
-    seed(out=lambda line: print(line))
-    today = platform_day(utcnow())
-    with write_session() as session:
+    seed(system, out=lambda line: print(line))
+    today = platform_day(system.clock())
+    with system.uow() as session:
         demo = get_member_by_email(session, "member@demo.fittrack.test")
         assert demo is not None
         connection = session.exec(select(TrackerConnection).where(
@@ -111,8 +112,8 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fittrack-shots-") as workdir, \
-            running_app(Path(workdir)) as server, child_database(server):
-        seed_demo_data()
+            running_app(Path(workdir)) as server, child_system(server) as system:
+        seed_demo_data(system)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             shots = capture(browser, server, args.out, "member@demo.fittrack.test", "demo-member-pass",

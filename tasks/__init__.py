@@ -1,11 +1,31 @@
-"""Huey tasks and periodic schedules. `huey_consumer tasks.huey` imports this package, which registers every task.
+"""Huey tasks and periodic schedules (PRODUCT.md §2). Nothing is defined at import: `register_tasks(system)` defines
+every task on `system.jobs` (the System's own Huey instance) and registers it by name, so the web process, the
+worker (`app/worker.py`) and the tests each get tasks bound to their own System.
 
-Add one import per task module below.
+Each task module keeps its work in plain functions taking the `System` (testable without a queue) and a
+`register(system)` that wraps them as Huey tasks with stable names. Add one module per area to `MODULES`.
 """
 
-from app import metrics, task_runs  # noqa: F401  (Huey signals: task counters, WORKER_METRICS_PORT; task_runs)
-from app.jobs import huey  # noqa: F401  (the instance `huey_consumer tasks.huey` runs)
+from __future__ import annotations
 
-# drawings: the per-minute drawing scheduler and "execute now" (issue 6); fulfillment: prize address reminders and
-# forfeits (issue 6); sync: the 15-minute Terra poll (issue 5)
-from tasks import drawings, fulfillment, leaderboards, ledger, mail, sync, system, tiers, webhooks  # noqa: F401
+from typing import TYPE_CHECKING
+
+from app.adapters import metrics
+from app.services import task_runs
+from tasks import drawings, fulfillment, leaderboards, ledger, mail, sync, system, tiers, webhooks
+
+if TYPE_CHECKING:
+    from app.system import System
+
+MODULES = (drawings, fulfillment, leaderboards, ledger, mail, sync, system, tiers, webhooks)
+
+
+def register_tasks(system: System) -> None:
+    """Define every task (and the Huey signal handlers for metrics and the task-run bookkeeping) on
+    `system.jobs`, before its consumer starts. Idempotent: a System whose tasks are registered is left as it is."""
+    if system.jobs.task_names:
+        return
+    for module in MODULES:
+        module.register(system)
+    metrics.install_huey_signals(system.jobs.huey, system.settings)
+    task_runs.install(system)

@@ -1,32 +1,32 @@
 """Processing of stored Terra deliveries (issue 2 §7): one task per delivery, and a sweeper so nothing is lost.
 
-- `process_webhook_delivery` applies a delivery in one write transaction (Huey retries it a few times).
+- `process_webhook_delivery(delivery_id)` applies a delivery in one unit of work (`run_delivery`; Huey retries it 3
+  times, 5 s apart). What follows from the points and connections it changed — the live `points` messages, the Redis
+  boards, the backfill of a tracker just connected — comes from the domain events recorded in that unit of work and
+  runs after its commit (`app.services.effects`), never from here.
 - A delivery whose processing keeps failing stays `failed` with its error (visible to admins); the sweeper re-enqueues
   it with exponential backoff (2, 4, 8 … up to 60 minutes) until `MAX_ATTEMPTS`.
 - A delivery still `received` 10 minutes after arrival while the queue is empty lost its enqueue (e.g. a crash
   between storing and enqueueing): the sweeper enqueues it. While the queue has a backlog it waits its turn.
-- After commit, points changes are published for live pages and Redis boards (`app.points_events`); if that fails it
-  is retried as its own task, since the delivery itself is already processed.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from huey import crontab
 from sqlmodel import col, or_, select
 
-from app import metrics
-from app.db import read_session, write_session
-from app.jobs import huey
-from app.points_events import publish_points_changes
-from domain import ingest
-from domain.enums import DeliveryStatus
+from app.adapters import metrics
 from domain.models import WebhookDelivery
-from domain.types import utcnow
-from tasks.sync import after_connection_event
+from domain.shared.enums import DeliveryStatus
+from domain.tracking import ingest
+
+if TYPE_CHECKING:
+    from app.system import System
 
 log = structlog.get_logger(__name__)
 STUCK_AFTER = timedelta(minutes=10)
@@ -34,53 +34,28 @@ MAX_ATTEMPTS = 20
 SWEEP_BATCH = 500
 
 
-@huey.task(retries=3, retry_delay=5)
-def process_webhook_delivery(delivery_id: str) -> str:
-    """Huey task: process one stored delivery; returns its final status (`processed` / `ignored`)."""
-    return run_delivery(uuid.UUID(delivery_id))
-
-
-def run_delivery(delivery_id: uuid.UUID) -> str:
-    """Apply a stored delivery in one write transaction, then publish what changed. On error the delivery is marked
-    `failed` (attempts + 1, the error, `processed_at` = this attempt) and the exception propagates (Huey retries)."""
+def run_delivery(system: System, delivery_id: uuid.UUID) -> str:
+    """Apply a stored delivery in one unit of work (`domain.tracking.ingest.process_delivery`); returns its final
+    status (`processed` / `ignored`). The effects of what it changed run after the commit. On error the delivery is
+    marked `failed` (attempts + 1, the error, `processed_at` = this attempt) in a transaction of its own and the
+    exception propagates (Huey retries)."""
     try:
-        with write_session() as session:
-            outcome = ingest.process_delivery(session, delivery_id)
+        with system.uow() as uow:
+            outcome = ingest.process_delivery(uow, delivery_id, clock=system.clock)
     except Exception as exc:
-        with write_session() as session:
-            delivery = session.get(WebhookDelivery, delivery_id)
+        with system.uow() as uow:
+            delivery = uow.get(WebhookDelivery, delivery_id)
             if delivery is not None:
                 delivery.status = DeliveryStatus.failed.value
                 delivery.error = f"{type(exc).__name__}: {exc}"[:1000]
                 delivery.attempts += 1
-                delivery.processed_at = utcnow()
-                session.add(delivery)
+                delivery.processed_at = system.clock()
+                uow.add(delivery)
         log.exception("webhook.processing_failed", delivery_id=str(delivery_id))
         metrics.delivery_processed("failed")
         raise
     metrics.delivery_processed(outcome.status, outcome.points_changes)
-    if outcome.event_type in {"auth", "user_reauth"} and outcome.status == DeliveryStatus.processed.value:
-        after_connection_event(delivery_id)  # issue 5: backfill the connection just made (tasks/sync.py)
-    try:
-        publish_points_changes(outcome.points_changes)
-    except Exception:  # noqa: BLE001 - the points are committed; only the notification is retried
-        log.exception("webhook.publish_failed", delivery_id=str(delivery_id))
-        publish_later([_as_message(change) for change in outcome.points_changes])
     return outcome.status
-
-
-def _as_message(change: ingest.PointsChange) -> dict[str, object]:
-    return {"user_id": str(change.user_id), "platform_day": change.platform_day.isoformat(),
-            "credited": change.credited, "held": change.held}
-
-
-@huey.task(retries=5, retry_delay=10)
-def publish_later(changes: list[dict]) -> int:
-    """Huey task: publish points changes whose first publication failed (dicts as made by `_as_message`)."""
-    return publish_points_changes([
-        ingest.PointsChange(uuid.UUID(c["user_id"]), date.fromisoformat(c["platform_day"]), c["credited"], c["held"])
-        for c in changes
-    ])
 
 
 def backoff(attempts: int) -> timedelta:
@@ -88,11 +63,11 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts, 1), 60))
 
 
-def deliveries_to_sweep(now_pending: int) -> list[uuid.UUID]:
+def deliveries_to_sweep(system: System, now_pending: int) -> list[uuid.UUID]:
     """Ids of deliveries to enqueue again: failed ones whose backoff has passed (below MAX_ATTEMPTS), and — only when
     the queue is empty (`now_pending` == 0) — ones still `received` after STUCK_AFTER. At most SWEEP_BATCH."""
-    now = utcnow()
-    with read_session() as session:
+    now = system.clock()
+    with system.read() as session:
         failed = session.exec(select(WebhookDelivery).where(
             WebhookDelivery.status == DeliveryStatus.failed.value, WebhookDelivery.attempts < MAX_ATTEMPTS,
         ).order_by(col(WebhookDelivery.received_at)).limit(SWEEP_BATCH)).all()
@@ -107,13 +82,30 @@ def deliveries_to_sweep(now_pending: int) -> list[uuid.UUID]:
     return due[:SWEEP_BATCH]
 
 
-@huey.periodic_task(crontab(minute="*"))
-@huey.lock_task("webhook-sweeper")
-def sweep_deliveries() -> int:
-    """Every minute: re-enqueue the deliveries `deliveries_to_sweep` names; returns how many."""
-    ids = deliveries_to_sweep(huey.pending_count())
+def sweep_deliveries(system: System) -> int:
+    """Enqueue `process_webhook_delivery` for each id `deliveries_to_sweep` names (given the queue's backlog);
+    returns how many."""
+    ids = deliveries_to_sweep(system, system.jobs.pending_count())
     for delivery_id in ids:
-        process_webhook_delivery(str(delivery_id))
+        system.jobs.enqueue("process_webhook_delivery", str(delivery_id))
     if ids:
         log.warning("webhook.swept", count=len(ids))
     return len(ids)
+
+
+def register(system: System) -> None:
+    """Define this module's tasks on `system.jobs`."""
+    huey = system.jobs.huey
+
+    @system.jobs.add
+    @huey.task(retries=3, retry_delay=5, name="process_webhook_delivery")
+    def process_webhook_delivery(delivery_id: str) -> str:
+        """Process one stored delivery (`run_delivery`); returns its final status (`processed` / `ignored`)."""
+        return run_delivery(system, uuid.UUID(delivery_id))
+
+    @system.jobs.add
+    @huey.periodic_task(crontab(minute="*"), name="sweep_deliveries")
+    @huey.lock_task("webhook-sweeper")
+    def sweep_deliveries_task() -> int:
+        """Every minute: `sweep_deliveries`; returns how many deliveries were re-enqueued."""
+        return sweep_deliveries(system)

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.adapters.images import media_router
 from app.api import (
     account,
     activities,
@@ -10,6 +11,7 @@ from app.api import (
     admin_export,
     admin_fulfillment,
     admin_review,
+    admin_sponsors,
     admin_system,
     admin_users,
     auth,
@@ -23,7 +25,6 @@ from app.api import (
     registration,
     users,
 )
-from app.images import media_router
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -31,6 +32,7 @@ api_router.include_router(media_router)  # uploaded prize and sponsor pictures a
 for module in (
     account, auth, users, points, activities, connections, leaderboards, profiles, registration,  # members
     drawings, fulfillment,  # sweepstakes (issue 6)
-    admin, admin_users, admin_export, admin_fulfillment, admin_drawings, admin_review, admin_system,  # admin (issue 7)
+    admin, admin_users, admin_export, admin_fulfillment, admin_drawings, admin_sponsors, admin_review,  # admin
+    admin_system,  # (issue 7)
 ):
     api_router.include_router(module.router, prefix="/api/v1")

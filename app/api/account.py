@@ -12,17 +12,11 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import current_user
-from app.db import read_session, write_session
-from app.profile_updates import refresh_boards
-from app.security.passwords import hash_password, verify_password
-from domain import account_settings
-from domain.calendar import platform_day
-from domain.models import User
-from domain.types import utcnow
+from app.api.deps import CurrentUser, SystemDep
+from app.services import accounts
 
 router = APIRouter(prefix="/users/me", tags=["users"])
 
@@ -47,22 +41,16 @@ class AccountDeleteIn(BaseModel):
 @router.put("/password", status_code=204, summary="Change the password; every other sign-in ends",
             responses={400: {"description": "The new password breaks a password rule (`errors`)"},
                        401: {"description": "Not signed in, or the current password is wrong"}})
-def change_password(body: PasswordChangeIn, user: User = Depends(current_user)) -> Response:
-    with write_session() as session:
-        account_settings.change_password(
-            session, user.id, body.current_password, body.new_password,
-            verify=verify_password, hasher=hash_password, clock=utcnow,
-        )
+def change_password(body: PasswordChangeIn, user: CurrentUser, system: SystemDep) -> Response:
+    accounts.change_password(system, user.id, body.current_password, body.new_password)
     return Response(status_code=204)
 
 
 @router.get("/export", summary="Download all my data as a JSON file",
             responses={200: {"content": {"application/json": {}},
                              "description": "The export, as an attachment"}})
-def export_my_data(user: User = Depends(current_user)) -> Response:
-    with read_session() as session:
-        data = account_settings.export_member_data(session, user.id, utcnow)
-    filename = account_settings.export_filename(platform_day(utcnow()))
+def export_my_data(user: CurrentUser, system: SystemDep) -> Response:
+    filename, data = accounts.export_data(system, user.id)
     return Response(
         content=json.dumps(data, ensure_ascii=False, indent=2), media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
@@ -72,8 +60,6 @@ def export_my_data(user: User = Depends(current_user)) -> Response:
 @router.delete("", status_code=204, summary="Delete my account (password confirmation)",
                responses={401: {"description": "Not signed in, or the password is wrong"},
                           409: {"description": "The last administrator cannot delete their account"}})
-def delete_my_account(body: AccountDeleteIn, user: User = Depends(current_user)) -> Response:
-    with write_session() as session:
-        account_settings.delete_account(session, user.id, body.password, verify=verify_password, clock=utcnow)
-    refresh_boards([user.id])  # take the member off the Redis leaderboard copies
+def delete_my_account(body: AccountDeleteIn, user: CurrentUser, system: SystemDep) -> Response:
+    accounts.delete_account(system, user.id, body.password)  # the member leaves the Redis boards after the commit
     return Response(status_code=204)

@@ -7,13 +7,11 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from sqlmodel import Session
+from fastapi import APIRouter, Query
 
-from app.api.deps import current_user, get_session
-from app.api.pagination import PageParams, page_response
-from domain import member_stats
-from domain.models import User
+from app.api.deps import CurrentUser, SessionDep
+from app.api.pagination import Paging, page_response
+from domain.points import member_stats
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -30,8 +28,8 @@ def day_json(row: member_stats.DayRow) -> dict[str, Any]:
 
 
 @router.get("")
-def list_activities(start: date | None = _START, end: date | None = _END, params: PageParams = Depends(),
-                    user: User = Depends(current_user), session: Session = Depends(get_session)) -> dict[str, Any]:
+def list_activities(user: CurrentUser, session: SessionDep, params: Paging, start: date | None = _START,
+                    end: date | None = _END) -> dict[str, Any]:
     """Daily activity rows, newest first, paginated. 400 problem when `start` is after `end`."""
     rows, total = member_stats.activities(session, user.id, start=start, end=end, page=params.page,
                                           limit=params.limit)
@@ -39,9 +37,9 @@ def list_activities(start: date | None = _START, end: date | None = _END, params
 
 
 @router.get("/summary")
-def get_summary(start: date | None = _START, end: date | None = _END, user: User = Depends(current_user),
-                session: Session = Depends(get_session)) -> dict[str, Any]:
-    """Totals and per-day averages over the range (see `domain.member_stats.ActivitySummary`)."""
+def get_summary(user: CurrentUser, session: SessionDep, start: date | None = _START,
+                end: date | None = _END) -> dict[str, Any]:
+    """Totals and per-day averages over the range (see `domain.points.member_stats.ActivitySummary`)."""
     summary = member_stats.activity_summary(session, user.id, start, end)
     data = asdict(summary)
     data["start"] = summary.start.isoformat() if summary.start else None

@@ -6,33 +6,29 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
-from app.api.deps import get_session, require_admin
-from app.api.pagination import Page, PageParams, page_response
+from app.api.deps import AdminUser, SessionDep, SystemDep
+from app.api.pagination import Page, Paging, page_response
 from app.api.schemas import UserOut
-from app.db import read_session, write_session
-from domain import roles
-from domain.accounts import get_user_summary, list_users
-from domain.change_requests import list_change_requests_page
-from domain.enums import Role, UserStatus
-from domain.models import User
-from domain.outbox import list_outbox
-from domain.types import utcnow
+from domain.accounts import roles
+from domain.accounts.change_requests import list_change_requests_page
+from domain.accounts.users import get_user_summary, list_users
+from domain.messaging.outbox import list_outbox
+from domain.shared.enums import Role, UserStatus
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
 @router.get("/users", response_model=Page[UserOut], summary="Search users (admin)")
 def admin_users(
+    _admin: AdminUser,
+    session: SessionDep,
+    params: Paging,
     q: str | None = Query(None, max_length=254, description="Contains, case-insensitive: email or display name"),
     role: Role | None = Query(None),
     status: UserStatus | None = Query(None),
-    params: PageParams = Depends(),
-    _admin: User = Depends(require_admin),
-    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     rows, total = list_users(session, q=q, role=role.value if role else None,
                              status=status.value if status else None, page=params.page, limit=params.limit)
@@ -50,13 +46,12 @@ class RoleChange(BaseModel):
 @router.put("/users/{user_id}/role", response_model=UserOut, summary="Change a user's role (admin)",
             responses={400: {"description": "Missing reason"}, 404: {"description": "Unknown user"},
                        409: {"description": "Would demote the last active admin"}})
-def admin_set_role(
-    user_id: uuid.UUID, body: RoleChange, request: Request, admin: User = Depends(require_admin),
-) -> UserOut:
-    with write_session() as session:
-        roles.set_role(session, user_id, body.role.value, admin_id=admin.id, reason=body.reason, clock=utcnow,
+def admin_set_role(user_id: uuid.UUID, body: RoleChange, request: Request, admin: AdminUser,
+                   system: SystemDep) -> UserOut:
+    with system.uow() as uow:
+        roles.set_role(uow, user_id, body.role.value, admin_id=admin.id, reason=body.reason, clock=system.clock,
                        ip_address=request.client.host if request.client else None)
-    with read_session() as session:
+    with system.read() as session:
         return UserOut.model_validate(get_user_summary(session, user_id))
 
 
@@ -81,10 +76,10 @@ class ChangeRequestOut(BaseModel):
 @router.get("/profile-change-requests", response_model=Page[ChangeRequestOut],
             summary="Profile change requests, oldest first (admin)")
 def admin_change_requests(
+    _admin: AdminUser,
+    session: SessionDep,
+    params: Paging,
     status: Literal["pending", "approved", "rejected"] | None = Query(None, description="All when omitted"),
-    params: PageParams = Depends(),
-    _admin: User = Depends(require_admin),
-    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     rows, total = list_change_requests_page(session, status=status, page=params.page, limit=params.limit)
     return page_response([ChangeRequestOut.model_validate(row) for row in rows], total, params)
@@ -108,10 +103,10 @@ class OutboxMessageOut(BaseModel):
 
 @router.get("/outbox", response_model=Page[OutboxMessageOut], summary="Email outbox, newest first (admin)")
 def admin_outbox(
+    _admin: AdminUser,
+    session: SessionDep,
+    params: Paging,
     status: Literal["queued", "sent", "failed"] | None = Query(None, description="All when omitted"),
-    params: PageParams = Depends(),
-    _admin: User = Depends(require_admin),
-    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     rows, total = list_outbox(session, status=status, page=params.page, limit=params.limit)
     return page_response([OutboxMessageOut.model_validate(row) for row in rows], total, params)

@@ -1,8 +1,9 @@
 """Admin prize fulfillment queue (PRODUCT.md §6, §7; issue 7 §3): `GET /api/v1/admin/fulfillments` (filter by
 status, address deadline and tax-form flag), `GET …/{id}`, `POST …/{id}/ship` `{"carrier", "tracking_number"}`,
 `POST …/{id}/deliver`, `POST …/{id}/address-invalid` `{"reason"}`, `POST …/{id}/forfeit` `{"reason"}` (an alternate
-winner is drawn). Role `admin` (from the database) on every request; every action is audited with the caller's IP;
-illegal transitions are 409 problem details. Digital prize codes are never shown here (only to the winner)."""
+winner is drawn). Role `admin` (from the database) on every request; every action is audited with the caller's IP,
+in one unit of work with the winner's email and notification (queued by the recorded events); illegal transitions
+are 409 problem details. Digital prize codes are never shown here (only to the winner)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,13 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
-from app.api.deps import get_session, require_admin
-from app.api.pagination import Page, PageParams, page_response
-from app.db import read_session
-from domain import fulfillment
-from domain.models import User
-from domain.types import utcnow
-from tasks.fulfillment import perform
+from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.pagination import Page, Paging, page_response
+from app.system import System
+from domain.sweepstakes import fulfillment
 
 router = APIRouter(prefix="/admin/fulfillments", tags=["admin"])
 
@@ -81,25 +78,21 @@ class ForfeitOut(BaseModel):
     alternate: FulfillmentOut | None
 
 
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-def _out(fulfillment_id: uuid.UUID) -> FulfillmentOut:
-    with read_session() as session:
+def _out(system: System, fulfillment_id: uuid.UUID) -> FulfillmentOut:
+    with system.read() as session:
         return FulfillmentOut.model_validate(fulfillment.get_fulfillment(session, fulfillment_id))
 
 
 @router.get("", response_model=Page[FulfillmentOut], summary="Fulfillment queue (admin)")
 def admin_fulfillments(
+    _admin: AdminUser,
+    session: SessionDep,
+    params: Paging,
     status: StatusFilter | None = Query(None, description="A status, or `open` (not delivered/forfeited); all when "
                                                           "omitted"),
     due_before: datetime | None = Query(None, description="Only prizes waiting for an address whose deadline is "
                                                           "before this time (ISO 8601)"),
     tax_form: bool | None = Query(None, description="Only prizes with (true) or without (false) the tax-form flag"),
-    params: PageParams = Depends(),
-    _admin: User = Depends(require_admin),
-    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     rows, total = fulfillment.list_fulfillments(session, status=status, due_before=due_before, tax_form=tax_form,
                                                 page=params.page, limit=params.limit)
@@ -107,44 +100,47 @@ def admin_fulfillments(
 
 
 @router.get("/{fulfillment_id}", response_model=FulfillmentOut, summary="One fulfillment (admin)", responses=_ERRORS)
-def admin_fulfillment(fulfillment_id: uuid.UUID, _admin: User = Depends(require_admin)) -> FulfillmentOut:
-    return _out(fulfillment_id)
+def admin_fulfillment(fulfillment_id: uuid.UUID, _admin: AdminUser, system: SystemDep) -> FulfillmentOut:
+    return _out(system, fulfillment_id)
 
 
 @router.post("/{fulfillment_id}/ship", response_model=FulfillmentOut, summary="Mark shipped (admin)",
              responses=_ERRORS)
-def admin_ship(fulfillment_id: uuid.UUID, body: ShipBody, request: Request,
-               admin: User = Depends(require_admin)) -> FulfillmentOut:
-    perform(fulfillment.ship, fulfillment_id, admin_id=admin.id, carrier=body.carrier,
-            tracking_number=body.tracking_number, ip_address=_ip(request), clock=utcnow,
-            base_url=str(request.base_url))
-    return _out(fulfillment_id)
+def admin_ship(fulfillment_id: uuid.UUID, body: ShipBody, request: Request, admin: AdminUser,
+               system: SystemDep) -> FulfillmentOut:
+    with system.uow() as uow:
+        fulfillment.ship(uow, fulfillment_id, admin_id=admin.id, carrier=body.carrier,
+                         tracking_number=body.tracking_number, ip_address=client_ip(request), clock=system.clock)
+    return _out(system, fulfillment_id)
 
 
 @router.post("/{fulfillment_id}/deliver", response_model=FulfillmentOut, summary="Mark delivered (admin)",
              responses=_ERRORS)
-def admin_deliver(fulfillment_id: uuid.UUID, request: Request,
-                  admin: User = Depends(require_admin)) -> FulfillmentOut:
-    perform(fulfillment.mark_delivered, fulfillment_id, admin_id=admin.id, ip_address=_ip(request), clock=utcnow,
-            base_url=str(request.base_url))
-    return _out(fulfillment_id)
+def admin_deliver(fulfillment_id: uuid.UUID, request: Request, admin: AdminUser,
+                  system: SystemDep) -> FulfillmentOut:
+    with system.uow() as uow:
+        fulfillment.mark_delivered(uow, fulfillment_id, admin_id=admin.id, ip_address=client_ip(request),
+                                   clock=system.clock)
+    return _out(system, fulfillment_id)
 
 
 @router.post("/{fulfillment_id}/address-invalid", response_model=FulfillmentOut,
              summary="Mark the address invalid: the winner is asked again with a new 14-day deadline (admin)",
              responses=_ERRORS)
-def admin_address_invalid(fulfillment_id: uuid.UUID, body: ReasonBody, request: Request,
-                          admin: User = Depends(require_admin)) -> FulfillmentOut:
-    perform(fulfillment.mark_address_invalid, fulfillment_id, admin_id=admin.id, reason=body.reason,
-            ip_address=_ip(request), clock=utcnow, base_url=str(request.base_url))
-    return _out(fulfillment_id)
+def admin_address_invalid(fulfillment_id: uuid.UUID, body: ReasonBody, request: Request, admin: AdminUser,
+                          system: SystemDep) -> FulfillmentOut:
+    with system.uow() as uow:
+        fulfillment.mark_address_invalid(uow, fulfillment_id, admin_id=admin.id, reason=body.reason,
+                                         ip_address=client_ip(request), clock=system.clock)
+    return _out(system, fulfillment_id)
 
 
 @router.post("/{fulfillment_id}/forfeit", response_model=ForfeitOut,
              summary="Forfeit the prize and draw an alternate winner (admin)", responses=_ERRORS)
-def admin_forfeit(fulfillment_id: uuid.UUID, body: ReasonBody, request: Request,
-                  admin: User = Depends(require_admin)) -> ForfeitOut:
-    outcome = perform(fulfillment.forfeit_with_alternate, fulfillment_id, admin_id=admin.id, reason=body.reason,
-                      ip_address=_ip(request), clock=utcnow, base_url=str(request.base_url))
-    alternate = _out(outcome.alternate.id) if outcome.alternate is not None else None
-    return ForfeitOut(fulfillment=_out(fulfillment_id), alternate=alternate)
+def admin_forfeit(fulfillment_id: uuid.UUID, body: ReasonBody, request: Request, admin: AdminUser,
+                  system: SystemDep) -> ForfeitOut:
+    with system.uow() as uow:
+        outcome = fulfillment.forfeit_with_alternate(uow, fulfillment_id, admin_id=admin.id, reason=body.reason,
+                                                     ip_address=client_ip(request), clock=system.clock)
+    alternate = _out(system, outcome.alternate.id) if outcome.alternate is not None else None
+    return ForfeitOut(fulfillment=_out(system, fulfillment_id), alternate=alternate)

@@ -4,29 +4,29 @@
 - `GET /api/v1/admin/review/{id}` — one item with its evidence: the daily summary, the webhook delivery body and
   the day's workouts it rests on.
 - `POST /api/v1/admin/review/{id}/approve` / `reject` (held points) and `acknowledge` (lowered totals, plausibility
-  flags). Each decision is audited (`review.<status>`); a decided item or the wrong kind is a 409 problem.
+  flags). Each decision is audited (`review.<status>`); a decided item or the wrong kind is a 409 problem. An approval
+  credits the points in the decision's unit of work; the leaderboards and the member's open pages follow from the
+  recorded events.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import Session
 
-from app.api.deps import get_session, require_admin
-from app.api.pagination import Page, PageParams, page_response
-from app.db import write_session
-from app.points_events import publish_points_changes
-from domain import member_stats, review
-from domain.enums import ReviewKind, ReviewStatus
-from domain.ingest import PointsChange
+from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.pagination import Page, Paging, page_response
+from app.system import System
+from domain.accounts import users
 from domain.models import ReviewItem, User
+from domain.points import review
+from domain.shared.enums import ReviewKind, ReviewStatus
 
 router = APIRouter(prefix="/admin/review", tags=["admin"])
 
@@ -74,41 +74,37 @@ def _out(item: ReviewItem, labels: dict[uuid.UUID, tuple[str, str]]) -> ReviewIt
 
 @router.get("", response_model=Page[ReviewItemOut], summary="Review queue, newest first (admin)")
 def admin_review_list(
+    _admin: AdminUser,
+    session: SessionDep,
+    params: Paging,
     status: ReviewStatus | None = Query(ReviewStatus.pending, description="Default pending"),
     kind: ReviewKind | None = Query(None, description="All kinds when omitted"),
     all_statuses: bool = Query(False, alias="all", description="true: every status (ignores `status`)"),
-    params: PageParams = Depends(),
-    _admin: User = Depends(require_admin),
-    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     items, total = review.list_review_items(
         session, status=None if all_statuses or status is None else status.value,
         kind=kind.value if kind else None, page=params.page, limit=params.limit)
-    labels = member_stats.member_labels(session, [item.user_id for item in items])
+    labels = users.member_labels(session, [item.user_id for item in items])
     return page_response([_out(item, labels) for item in items], total, params)
 
 
 @router.get("/{item_id}", response_model=ReviewDetailOut, summary="A review item with its evidence payloads (admin)",
             responses={404: {"description": "Unknown item"}})
-def admin_review_detail(
-    item_id: uuid.UUID, _admin: User = Depends(require_admin), session: Session = Depends(get_session),
-) -> ReviewDetailOut:
+def admin_review_detail(item_id: uuid.UUID, _admin: AdminUser, session: SessionDep) -> ReviewDetailOut:
     found = review.review_evidence(session, item_id)
     base = ReviewItemOut.model_validate(found.item).model_dump()
     base.update(member_name=found.member_name, member_email=found.member_email)
     return ReviewDetailOut(**base, payloads=[PayloadOut(**asdict(p)) for p in found.payloads])
 
 
-def _decide(decision: Any, item_id: uuid.UUID, admin: User, request: Request) -> ReviewItem:
-    with write_session() as session:
-        return decision(session, item_id, admin.id, ip_address=request.client.host if request.client else None)
+Decision = Callable[..., ReviewItem]  # review.approve_hold / reject_hold / acknowledge
 
 
-async def _decided(decision: Any, item_id: uuid.UUID, admin: User, request: Request) -> ReviewItemOut:
-    item = await run_in_threadpool(_decide, decision, item_id, admin, request)
-    if item.status == ReviewStatus.approved.value:  # live pages (leaderboards, the member's balance) update
-        change = PointsChange(user_id=item.user_id, platform_day=item.platform_day, credited=item.amount, held=0)
-        await run_in_threadpool(publish_points_changes, [change])
+def _decided(system: System, decision: Decision, item_id: uuid.UUID, admin: User, request: Request) -> ReviewItemOut:
+    """`decision(uow, item_id, admin_id, …)` in its own unit of work; an approval's credited points move the boards
+    and the member's balance live after the commit (`PointsCredited`, `BalanceChanged`)."""
+    with system.uow() as uow:
+        item = decision(uow, item_id, admin.id, clock=system.clock, ip_address=client_ip(request))
     return ReviewItemOut.model_validate(item)
 
 
@@ -118,20 +114,18 @@ _DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/{item_id}/approve", response_model=ReviewItemOut, responses=_DECISION_ERRORS,
              summary="Approve held points: credited through the ledger (admin, audited)")
-async def admin_review_approve(item_id: uuid.UUID, request: Request,
-                               admin: User = Depends(require_admin)) -> ReviewItemOut:
-    return await _decided(review.approve_hold, item_id, admin, request)
+def admin_review_approve(item_id: uuid.UUID, request: Request, admin: AdminUser, system: SystemDep) -> ReviewItemOut:
+    return _decided(system, review.approve_hold, item_id, admin, request)
 
 
 @router.post("/{item_id}/reject", response_model=ReviewItemOut, responses=_DECISION_ERRORS,
              summary="Reject held points: nothing is credited (admin, audited)")
-async def admin_review_reject(item_id: uuid.UUID, request: Request,
-                              admin: User = Depends(require_admin)) -> ReviewItemOut:
-    return await _decided(review.reject_hold, item_id, admin, request)
+def admin_review_reject(item_id: uuid.UUID, request: Request, admin: AdminUser, system: SystemDep) -> ReviewItemOut:
+    return _decided(system, review.reject_hold, item_id, admin, request)
 
 
 @router.post("/{item_id}/acknowledge", response_model=ReviewItemOut, responses=_DECISION_ERRORS,
              summary="Close a lowered-total or plausibility flag; no points move (admin, audited)")
-async def admin_review_acknowledge(item_id: uuid.UUID, request: Request,
-                                   admin: User = Depends(require_admin)) -> ReviewItemOut:
-    return await _decided(review.acknowledge, item_id, admin, request)
+def admin_review_acknowledge(item_id: uuid.UUID, request: Request, admin: AdminUser,
+                             system: SystemDep) -> ReviewItemOut:
+    return _decided(system, review.acknowledge, item_id, admin, request)

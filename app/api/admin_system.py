@@ -14,18 +14,13 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-from sqlmodel import Session
 
-from app import system_status
-from app.api.deps import get_session, require_admin
-from app.settings import get_settings
-from domain import admin_stats
-from domain.calendar import platform_day
-from domain.models import User
-from domain.types import utcnow
+from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.services import system_status
+from domain.admin import overview
+from domain.shared.calendar import platform_day
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -111,8 +106,8 @@ def system_out(status: system_status.SystemStatus) -> SystemOut:
 
 
 @router.get("/system", response_model=SystemOut, summary="System health: database, Redis, queue, tasks (admin)")
-async def admin_system(_admin: User = Depends(require_admin)) -> SystemOut:
-    return system_out(await run_in_threadpool(system_status.collect))
+def admin_system(_admin: AdminUser, system: SystemDep) -> SystemOut:
+    return system_out(system_status.collect(system))
 
 
 class RebuildOut(BaseModel):
@@ -124,17 +119,15 @@ class RebuildOut(BaseModel):
 
 @router.post("/system/rebuild-leaderboards", response_model=RebuildOut,
              summary="Rebuild the Redis leaderboard cache from the database now (admin, audited)")
-async def admin_rebuild_leaderboards(request: Request, admin: User = Depends(require_admin)) -> RebuildOut:
-    ip = request.client.host if request.client else None
-    entries = await run_in_threadpool(system_status.rebuild_leaderboards, admin.id, ip)
-    return RebuildOut(entries=entries, cache="redis" if get_settings().redis_url else "off")
+def admin_rebuild_leaderboards(request: Request, admin: AdminUser, system: SystemDep) -> RebuildOut:
+    entries = system_status.rebuild_leaderboards(system, admin.id, client_ip(request))
+    return RebuildOut(entries=entries, cache=system_status.cache_backend(system))
 
 
 @router.post("/system/reset-terra-circuit", response_model=CircuitOut,
              summary="Close the Terra circuit breaker and forget its failures (admin, audited)")
-async def admin_reset_terra_circuit(request: Request, admin: User = Depends(require_admin)) -> CircuitOut:
-    ip = request.client.host if request.client else None
-    return CircuitOut(**asdict(await run_in_threadpool(system_status.reset_terra_circuit, admin.id, ip)))
+def admin_reset_terra_circuit(request: Request, admin: AdminUser, system: SystemDep) -> CircuitOut:
+    return CircuitOut(**asdict(system_status.reset_terra_circuit(system, admin.id, client_ip(request))))
 
 
 class AnalyticsOut(BaseModel):
@@ -155,8 +148,8 @@ class AnalyticsOut(BaseModel):
     registration_states_excluded: bool
 
 
-def analytics_out(data: admin_stats.Analytics) -> AnalyticsOut:
-    """The API shape of `admin_stats.Analytics`."""
+def analytics_out(data: overview.Analytics) -> AnalyticsOut:
+    """The API shape of `overview.Analytics`."""
     liability = {**asdict(data.liability), "outstanding": data.liability.outstanding}
     series = [{**asdict(s), "total": s.total, "over_threshold": s.over_threshold, "would_exceed": s.would_exceed}
               for s in data.series]
@@ -166,25 +159,24 @@ def analytics_out(data: admin_stats.Analytics) -> AnalyticsOut:
         tickets_by_type=[asdict(t) for t in data.tickets],
         fulfillments_by_status=[asdict(f) for f in data.fulfillments], prize_liability=liability,
         prize_series=series, series_year=data.series_year,
-        registration_threshold_usd=admin_stats.REGISTRATION_THRESHOLD_USD,
-        registration_states=list(admin_stats.REGISTRATION_STATES),
+        registration_threshold_usd=overview.REGISTRATION_THRESHOLD_USD,
+        registration_states=list(overview.REGISTRATION_STATES),
         registration_states_excluded=data.registration_states_excluded,
     )
 
 
 @router.get("/analytics", response_model=AnalyticsOut, summary="Analytics chart data (admin)")
 def admin_analytics(
-    days: int = Query(admin_stats.SERIES_DAYS, ge=7, le=366, description="Days of the daily series"),
+    _admin: AdminUser,
+    session: SessionDep,
+    system: SystemDep,
+    days: int = Query(overview.SERIES_DAYS, ge=7, le=366, description="Days of the daily series"),
     year: int | None = Query(None, ge=2000, le=2100, description="Year of the prize series (default: this year)"),
-    _admin: User = Depends(require_admin),
-    session: Session = Depends(get_session),
 ) -> AnalyticsOut:
-    return analytics_out(admin_stats.analytics(session, platform_day(utcnow()), days=days, year=year))
+    return analytics_out(overview.analytics(session, platform_day(system.clock()), days=days, year=year))
 
 
 @router.get("/analytics/overview", summary="Dashboard counts (admin)")
-def admin_analytics_overview(
-    _admin: User = Depends(require_admin), session: Session = Depends(get_session),
-) -> dict[str, Any]:
-    counts = admin_stats.overview(session, platform_day(utcnow()))
+def admin_analytics_overview(_admin: AdminUser, session: SessionDep, system: SystemDep) -> dict[str, Any]:
+    counts = overview.overview(session, platform_day(system.clock()))
     return asdict(counts)

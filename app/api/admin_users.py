@@ -18,24 +18,19 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
-from app import moderation as moderation_actions
-from app.api.deps import get_session, require_admin
-from app.api.pagination import Page, PageParams, page_response
+from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.pagination import Page, Paging, page_response
 from app.api.schemas import UserOut
-from app.db import read_session
-from domain import audit_log, moderation
-from domain.accounts import get_user_summary
-from domain.models import User
+from app.services import moderation as moderation_actions
+from app.web.deps import AuditFilterDep
+from domain import audit
+from domain.accounts.users import get_user_summary
+from domain.admin import moderation
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 class ConnectionOut(BaseModel):
@@ -93,8 +88,7 @@ class MemberDetailOut(BaseModel):
 
 @router.get("/users/{user_id}", response_model=MemberDetailOut, summary="Member detail (admin)",
             responses={404: {"description": "Unknown user"}})
-def admin_user_detail(user_id: uuid.UUID, _admin: User = Depends(require_admin),
-                      session: Session = Depends(get_session)) -> MemberDetailOut:
+def admin_user_detail(user_id: uuid.UUID, _admin: AdminUser, session: SessionDep) -> MemberDetailOut:
     return MemberDetailOut.model_validate(moderation.member_detail(session, user_id))
 
 
@@ -118,8 +112,7 @@ class LedgerEntryOut(BaseModel):
 
 @router.get("/users/{user_id}/ledger", response_model=Page[LedgerEntryOut],
             summary="A member's ledger, newest first (admin)")
-def admin_user_ledger(user_id: uuid.UUID, params: PageParams = Depends(), _admin: User = Depends(require_admin),
-                      session: Session = Depends(get_session)) -> dict[str, Any]:
+def admin_user_ledger(user_id: uuid.UUID, params: Paging, _admin: AdminUser, session: SessionDep) -> dict[str, Any]:
     rows, total = moderation.member_ledger(session, user_id, page=params.page, limit=params.limit)
     return page_response([LedgerEntryOut.model_validate(row) for row in rows], total, params)
 
@@ -143,8 +136,8 @@ class TicketSummaryOut(BaseModel):
 
 @router.get("/users/{user_id}/tickets", response_model=Page[TicketSummaryOut],
             summary="A member's tickets per drawing, latest drawing first (admin)")
-def admin_user_tickets(user_id: uuid.UUID, params: PageParams = Depends(), _admin: User = Depends(require_admin),
-                       session: Session = Depends(get_session)) -> dict[str, Any]:
+def admin_user_tickets(user_id: uuid.UUID, params: Paging, _admin: AdminUser,
+                       session: SessionDep) -> dict[str, Any]:
     rows, total = moderation.member_tickets(session, user_id, page=params.page, limit=params.limit)
     return page_response([TicketSummaryOut.model_validate(row) for row in rows], total, params)
 
@@ -172,11 +165,11 @@ class StatusChangeOut(UserOut):
             summary="Suspend, ban or reactivate a member (admin)",
             responses={400: {"description": "Blank reason"}, 404: {"description": "Unknown user"},
                        409: {"description": "Own account, deleted account, or unverified email"}})
-def admin_set_status(user_id: uuid.UUID, body: StatusChangeIn, request: Request,
-                     admin: User = Depends(require_admin)) -> StatusChangeOut:
-    change = moderation_actions.change_status(user_id, body.status, admin_id=admin.id, reason=body.reason,
-                                              ip_address=_ip(request))
-    with read_session() as session:
+def admin_set_status(user_id: uuid.UUID, body: StatusChangeIn, request: Request, admin: AdminUser,
+                     system: SystemDep) -> StatusChangeOut:
+    change = moderation_actions.change_status(system, user_id, body.status, admin_id=admin.id, reason=body.reason,
+                                              ip_address=client_ip(request))
+    with system.read() as session:
         summary = UserOut.model_validate(get_user_summary(session, user_id))
     return StatusChangeOut(**summary.model_dump(), previous_status=change.before, changed=change.changed,
                            sessions_ended=change.sessions_ended, refresh_tokens_revoked=change.refresh_tokens_revoked)
@@ -210,9 +203,9 @@ class AdjustmentOut(BaseModel):
                         400: {"description": "Blank reason, zero amount, or not enough points"},
                         404: {"description": "Unknown user"}, 409: {"description": "Idempotency key reused"}})
 def admin_adjust_points(user_id: uuid.UUID, body: AdjustPointsIn, request: Request, response: Response,
-                        admin: User = Depends(require_admin)) -> AdjustmentOut:
-    result = moderation_actions.adjust_points(user_id, body.amount, admin_id=admin.id, reason=body.reason,
-                                              idempotency_key=body.idempotency_key, ip_address=_ip(request))
+                        admin: AdminUser, system: SystemDep) -> AdjustmentOut:
+    result = moderation_actions.adjust_points(system, user_id, body.amount, admin_id=admin.id, reason=body.reason,
+                                              idempotency_key=body.idempotency_key, ip_address=client_ip(request))
     if result.replayed:
         response.status_code = 200
     entry = result.entry
@@ -239,25 +232,9 @@ class AuditEntryOut(BaseModel):
     ip_address: str | None
 
 
-def audit_filter(
-    actor_id: uuid.UUID | None = Query(None, description="Entries by this admin"),
-    system: bool = Query(False, description="Only entries without an actor (scheduled steps)"),
-    action: str | None = Query(None, max_length=64,
-                               description="Exact action (`user.suspend`) or a prefix ending in `.` (`user.`)"),
-    target_type: str | None = Query(None, max_length=32),
-    target_id: str | None = Query(None, max_length=64),
-    since: datetime | None = Query(None, description="From (inclusive), ISO 8601 with timezone"),
-    until: datetime | None = Query(None, description="To (exclusive), ISO 8601 with timezone"),
-) -> audit_log.AuditFilter:
-    """The audit-log filter from query parameters (shared with the audit CSV export)."""
-    return audit_log.AuditFilter(actor_id=actor_id, system_only=system, action=action, target_type=target_type,
-                                 target_id=target_id, since=since, until=until)
-
-
 @router.get("/audit-logs", response_model=Page[AuditEntryOut], summary="The audit log, newest first (admin)",
             responses={400: {"description": "Bad period (naive time, or start not before end)"}})
-def admin_audit_logs(filters: audit_log.AuditFilter = Depends(audit_filter), params: PageParams = Depends(),
-                     _admin: User = Depends(require_admin),
-                     session: Session = Depends(get_session)) -> dict[str, Any]:
-    rows, total = audit_log.list_entries(session, filters, page=params.page, limit=params.limit)
+def admin_audit_logs(filters: AuditFilterDep, params: Paging, _admin: AdminUser,
+                     session: SessionDep) -> dict[str, Any]:
+    rows, total = audit.list_entries(session, filters, page=params.page, limit=params.limit)
     return page_response([AuditEntryOut.model_validate(row) for row in rows], total, params)

@@ -6,7 +6,7 @@
   unknown emails); pending / suspended / banned accounts get their own message only after the password matched.
 - `POST /refresh` `{"refresh_token"}` → a new pair; the presented refresh token is spent (rotation on every use).
   Any failure → 401 problem "Invalid or expired refresh token"; reusing a spent token revokes its whole family
-  (`domain.refresh_tokens`).
+  (`domain.accounts.refresh_tokens`).
 - `POST /logout` `{"refresh_token"}` with a valid Bearer access token → 204; that token's family is revoked. The
   access token itself lives on until its `exp` (1 h) — clients drop it.
 """
@@ -15,17 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from app.api.deps import current_user
-from app.db import write_session
-from app.security.jwt import issue_access_token
-from app.security.signin import verify_credentials
-from app.settings import get_settings
-from domain import refresh_tokens
-from domain.errors import AuthenticationFailed
+from app.api.deps import CurrentUser, SystemDep
+from app.services.signin import verify_credentials
+from app.system import System
+from domain.accounts import refresh_tokens
 from domain.models import User
+from domain.shared.errors import AuthenticationFailed
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -50,8 +48,8 @@ class TokenResponse(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
-def _pair(user: User, refresh_token: str) -> TokenResponse:
-    access_token, expires_in = issue_access_token(user.id, user.role, get_settings())
+def _pair(system: System, user: User, refresh_token: str) -> TokenResponse:
+    access_token, expires_in = system.tokens.issue(user.id, user.role)
     return TokenResponse(access_token=access_token, refresh_token=refresh_token, expires_in=expires_in)
 
 
@@ -60,36 +58,36 @@ def _pair(user: User, refresh_token: str) -> TokenResponse:
     responses={401: {"description": "Wrong credentials or account not usable (problem details)"},
                429: {"description": "Too many attempts (problem details, Retry-After)"}},
 )
-def login(body: LoginRequest, request: Request) -> TokenResponse:
+def login(body: LoginRequest, request: Request, system: SystemDep) -> TokenResponse:
     """Runs in a worker thread (Argon2id verification takes ~0.1 s). Sign-in sequence: `verify_credentials`; then a
-    new refresh-token family (`domain.refresh_tokens.issue_family`)."""
-    user = verify_credentials(body.email, body.password, request.client.host if request.client else None)
-    with write_session() as session:
-        refresh_token, _ = refresh_tokens.issue_family(session, user.id)
-    return _pair(user, refresh_token)
+    new refresh-token family (`domain.accounts.refresh_tokens.issue_family`)."""
+    user = verify_credentials(system, body.email, body.password, request.client.host if request.client else None)
+    with system.uow() as uow:
+        refresh_token, _ = refresh_tokens.issue_family(uow, user.id, system.clock)
+    return _pair(system, user, refresh_token)
 
 
 @router.post("/refresh", response_model=TokenResponse, summary="Exchange a refresh token for a new pair",
              responses=_PROBLEM_401)
-def refresh(body: RefreshRequest) -> TokenResponse:
-    """Rotation in one write transaction (`domain.refresh_tokens.rotate`). A refused token's revocation (reuse,
+def refresh(body: RefreshRequest, system: SystemDep) -> TokenResponse:
+    """Rotation in one write transaction (`domain.accounts.refresh_tokens.rotate`). A refused token's revocation (reuse,
     inactive account) is committed before the 401 is returned."""
     failure: AuthenticationFailed | None = None
-    with write_session() as session:
+    with system.uow() as uow:
         try:
-            user, new_token = refresh_tokens.rotate(session, body.refresh_token)
+            user, new_token = refresh_tokens.rotate(uow, body.refresh_token, system.clock)
         except AuthenticationFailed as exc:
             failure = exc  # leave the block normally so the revocation commits
     if failure is not None:
         raise failure
-    return _pair(user, new_token)
+    return _pair(system, user, new_token)
 
 
 @router.post("/logout", status_code=204, summary="Sign out: revoke the refresh token's family",
              responses=_PROBLEM_401)
-def logout(body: RefreshRequest, user: User = Depends(current_user)) -> Response:
+def logout(body: RefreshRequest, user: CurrentUser, system: SystemDep) -> Response:
     """Revokes the family of `refresh_token` when it belongs to the signed-in user; otherwise does nothing (the
     answer is 204 either way, so it reveals nothing about other tokens)."""
-    with write_session() as session:
-        refresh_tokens.revoke_family(session, body.refresh_token, user_id=user.id)
+    with system.uow() as uow:
+        refresh_tokens.revoke_family(uow, body.refresh_token, system.clock, user_id=user.id)
     return Response(status_code=204)

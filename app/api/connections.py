@@ -18,20 +18,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import current_user, get_session
-from app.db import read_session, write_session
-from app.terra import sync as terra_sync
-from app.terra.client import TerraClient, TerraError, TerraUnavailable
-from domain import connections
-from domain.models import User
-from domain.types import utcnow
+from app.adapters.terra.client import TerraClient, TerraError, TerraUnavailable
+from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.services import terra_sync
+from app.system import System
+from domain.tracking import connections
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -86,14 +83,17 @@ def to_out(view: connections.ConnectionView) -> ConnectionOut:
         days_synced=view.days_synced, needs_reconnect=view.needs_reconnect)
 
 
-async def terra_client() -> AsyncIterator[TerraClient]:
+async def terra_client(system: SystemDep) -> AsyncIterator[TerraClient]:
     """A Terra client for one request (closed afterwards); 503 problem when Terra is not configured."""
     try:
-        client = terra_sync.client_from_settings()
+        client = terra_sync.client_from_settings(system)
     except TerraUnavailable as exc:
         terra_problem(exc)
     async with client:
         yield client
+
+
+Terra = Annotated[TerraClient, Depends(terra_client)]
 
 
 def terra_problem(exc: TerraError) -> NoReturn:
@@ -106,58 +106,51 @@ def terra_problem(exc: TerraError) -> NoReturn:
     raise HTTPException(502, f"Terra refused the request: {exc.detail}") from exc
 
 
-def _view(user_id: uuid.UUID, provider: str) -> ConnectionOut:
-    with read_session() as session:
+def _view(system: System, user_id: uuid.UUID, provider: str) -> ConnectionOut:
+    with system.read() as session:
         conn = connections.get_connection(session, user_id, provider)
-        views = connections.list_connections(session, user_id, terra_sync.offered_providers())
+        views = connections.list_connections(session, user_id, terra_sync.offered_providers(system))
     return to_out(next(v for v in views if v.connection_id == conn.id))
 
 
 @router.get("", response_model=list[ConnectionOut], summary="My tracker connections")
-def list_my_connections(user: User = Depends(current_user),
-                        session: Session = Depends(get_session)) -> list[ConnectionOut]:
-    return [to_out(view) for view in connections.list_connections(session, user.id, terra_sync.offered_providers())]
+def list_my_connections(user: CurrentUser, session: SessionDep, system: SystemDep) -> list[ConnectionOut]:
+    views = connections.list_connections(session, user.id, terra_sync.offered_providers(system))
+    return [to_out(view) for view in views]
 
 
 @router.post("/{provider}/initiate", response_model=WidgetOut, summary="Start connecting a tracker",
              responses={404: {"description": "Provider not offered"}, 503: {"description": "Terra unavailable"}})
-async def initiate(provider: str, request: Request, user: User = Depends(current_user),
-                   client: TerraClient = Depends(terra_client)) -> WidgetOut:
-    name = connections.normalize_provider(provider, terra_sync.offered_providers())
+async def initiate(provider: str, request: Request, user: CurrentUser, client: Terra,
+                   system: SystemDep) -> WidgetOut:
+    name = connections.normalize_provider(provider, terra_sync.offered_providers(system))
     success, failure = terra_sync.redirect_urls(str(request.base_url), name)
     try:
         widget = await client.generate_widget_session(reference_id=str(user.id), providers=[name],
                                                       success_url=success, failure_url=failure)
     except TerraError as exc:
         terra_problem(exc)
-
-    def _start() -> None:
-        with write_session() as session:
-            connections.start_connection(session, user.id, name, terra_sync.offered_providers(), clock=utcnow)
-
-    await run_in_threadpool(_start)
+    await run_in_threadpool(terra_sync.start_connection, system, user.id, name)
     return WidgetOut(url=widget.url, session_id=widget.session_id, expires_in=widget.expires_in)
 
 
 @router.delete("/{provider}", response_model=ConnectionOut, summary="Disconnect a tracker (history kept)",
                responses={404: {"description": "No such connection"}, 409: {"description": "Already disconnected"},
                           503: {"description": "Terra unavailable"}})
-async def disconnect(provider: str, user: User = Depends(current_user),
-                     client: TerraClient = Depends(terra_client)) -> ConnectionOut:
+async def disconnect(provider: str, user: CurrentUser, client: Terra, system: SystemDep) -> ConnectionOut:
     try:
-        await terra_sync.disconnect_tracker(user.id, provider, client)
+        await terra_sync.disconnect_tracker(system, user.id, provider, client)
     except TerraError as exc:
         terra_problem(exc)
-    return await run_in_threadpool(_view, user.id, provider)
+    return await run_in_threadpool(_view, system, user.id, provider)
 
 
 @router.post("/{provider}/sync", response_model=SyncOut, summary="Sync a tracker now (rate-limited)",
              responses={404: {"description": "No such connection"}, 409: {"description": "Not connected"},
                         429: {"description": "Synced too often"}, 503: {"description": "Terra unavailable"}})
-async def sync(provider: str, user: User = Depends(current_user),
-               client: TerraClient = Depends(terra_client)) -> SyncOut:
+async def sync(provider: str, user: CurrentUser, client: Terra, system: SystemDep) -> SyncOut:
     try:
-        report = await terra_sync.sync_now(user.id, provider, client)
+        report = await terra_sync.sync_now(system, user.id, provider, client)
     except TerraError as exc:
         terra_problem(exc)
     return SyncOut(outcome=report.outcome, start=report.start, end=report.end, days=report.days,
@@ -167,7 +160,6 @@ async def sync(provider: str, user: User = Depends(current_user),
 
 @router.put("/{provider}/primary", response_model=ConnectionOut, summary="Make a tracker the primary one",
             responses={404: {"description": "No such connection"}, 409: {"description": "Not connected"}})
-def make_primary(provider: str, user: User = Depends(current_user)) -> ConnectionOut:
-    with write_session() as session:
-        connections.set_primary(session, user.id, provider, clock=utcnow)
-    return _view(user.id, provider)
+def make_primary(provider: str, user: CurrentUser, system: SystemDep) -> ConnectionOut:
+    terra_sync.set_primary(system, user.id, provider)
+    return _view(system, user.id, provider)

@@ -4,13 +4,13 @@
 - `GET  /api/v1/drawings/my-entries`, `GET /api/v1/drawings/my-wins` — the member's entries and prizes;
 - `GET  /api/v1/drawings/{id}` — prizes, sponsors, my odds, rules link, countdown;
 - `GET  /api/v1/drawings/{id}/results` — the public results JSON (no sign-in), verifiable with
-  `python -m app.verify_draw <url>`;
+  `python -m app.cli.verify_draw <url>`;
 - `POST /api/v1/drawings/{id}/tickets` `{"quantity", "idempotency_key"}` — buy tickets (201; 200 for a replay);
 - `POST /api/v1/drawings/{id}/free-entry` — the free alternate entry (201).
 
 Errors are RFC 7807 problem details: 400 insufficient points / invalid input, 403 not eligible or suspended,
 404 unknown drawing, 409 sales closed / second free entry / idempotency key reused for another purchase.
-Thin: `domain.drawing_views` (reads) and `domain.tickets` (purchases) decide.
+Thin: `domain.sweepstakes.views` (reads) and `domain.sweepstakes.tickets` (purchases) decide.
 """
 
 from __future__ import annotations
@@ -19,19 +19,15 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
-from app.api.deps import current_user, get_session
-from app.api.pagination import Page, PageParams, page_response
-from app.db import write_session
-from domain import drawing_views, tickets
-from domain.drawing_views import DrawingCard, DrawingPage, PrizeView
-from domain.enums import DrawingStatus, DrawingType
-from domain.fulfillment import claim_path
-from domain.models import User
-from domain.types import utcnow
+from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.pagination import Page, Paging, page_response
+from domain.shared.enums import DrawingStatus, DrawingType
+from domain.sweepstakes import tickets, views
+from domain.sweepstakes.fulfillment import claim_path
+from domain.sweepstakes.views import DrawingCard, DrawingPage, PrizeView
 
 router = APIRouter(prefix="/drawings", tags=["sweepstakes"])
 
@@ -171,16 +167,17 @@ def _detail(page: DrawingPage, now: datetime) -> DrawingDetail:
 @router.get("", response_model=Page[DrawingItem], summary="Drawings (no drafts), with my eligibility and tickets",
             responses={400: PROBLEMS[400], 401: PROBLEMS[401]})
 def list_drawings(
+    user: CurrentUser,
+    session: SessionDep,
+    system: SystemDep,
+    params: Paging,
     status: PublicStatus | None = Query(None, description="All statuses except draft when omitted"),
     type: DrawingType | None = Query(None, description="daily, weekly, monthly or annual"),  # noqa: A002
-    params: PageParams = Depends(),
-    user: User = Depends(current_user),
-    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Open, scheduled and closed drawings soonest first, then completed and cancelled ones latest first."""
-    cards, total = drawing_views.drawing_cards(session, user.id, utcnow(), status=status,
-                                               drawing_type=type.value if type else None, page=params.page,
-                                               limit=params.limit)
+    cards, total = views.drawing_cards(session, user.id, system.clock(), status=status,
+                                       drawing_type=type.value if type else None, page=params.page,
+                                       limit=params.limit)
     return page_response([DrawingItem(**_item_fields(card)) for card in cards], total, params)
 
 
@@ -200,8 +197,7 @@ class EntryOut(BaseModel):
 
 @router.get("/my-entries", response_model=Page[EntryOut], summary="Drawings I entered, latest first",
             responses={401: PROBLEMS[401]})
-def my_entries(params: PageParams = Depends(), user: User = Depends(current_user),
-               session: Session = Depends(get_session)) -> dict[str, Any]:
+def my_entries(params: Paging, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     rows, total = tickets.my_entries(session, user.id, page=params.page, limit=params.limit)
     items = [EntryOut(drawing_id=r.drawing.id, name=r.drawing.name, type=r.drawing.drawing_type,
                       status=r.drawing.status, drawing_time=r.drawing.drawing_time, my_tickets=r.tickets,
@@ -230,7 +226,7 @@ class WinOut(BaseModel):
 
 @router.get("/my-wins", response_model=list[WinOut], summary="Prizes I won, latest first",
             responses={401: PROBLEMS[401]})
-def my_wins(user: User = Depends(current_user), session: Session = Depends(get_session)) -> list[WinOut]:
+def my_wins(user: CurrentUser, session: SessionDep) -> list[WinOut]:
     return [WinOut(drawing_id=w.drawing.id, drawing_name=w.drawing.name, drawing_time=w.drawing.drawing_time,
                    prize_id=w.prize.id, prize_name=w.prize.name, prize_rank=w.prize.prize_rank,
                    value_usd=w.prize.value_usd, fulfillment_type=w.prize.fulfillment_type,
@@ -242,20 +238,19 @@ def my_wins(user: User = Depends(current_user), session: Session = Depends(get_s
 
 @router.get("/{drawing_id}", response_model=DrawingDetail, summary="A drawing: prizes, my odds, rules, countdown",
             responses={401: PROBLEMS[401], 404: PROBLEMS[404]})
-def get_drawing(drawing_id: uuid.UUID, user: User = Depends(current_user),
-                session: Session = Depends(get_session)) -> DrawingDetail:
-    now = utcnow()
-    return _detail(drawing_views.drawing_page(session, drawing_id, user.id, now), now)
+def get_drawing(drawing_id: uuid.UUID, user: CurrentUser, session: SessionDep, system: SystemDep) -> DrawingDetail:
+    now = system.clock()
+    return _detail(views.drawing_page(session, drawing_id, user.id, now), now)
 
 
 @router.get("/{drawing_id}/results", summary="Public results of a drawing (no sign-in); verify them yourself",
             responses={404: PROBLEMS[404]})
-def get_results(drawing_id: uuid.UUID, session: Session = Depends(get_session)) -> dict[str, Any]:
+def get_results(drawing_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
     """The verifiable-draw data published so far (PRODUCT.md §6): `seed_commitment` from open, `ticket_list_hash`
     and `tickets` (`"number:user_id"` lines exactly as hashed) from close, and after the draw `server_seed` (hex),
     `draw_seed`, `winners` in award order (`ticket_number`, `user_id`, `prize_rank`, `display_name` per the
-    member's privacy), `alternates`, and the `recipe`. Check it with `python -m app.verify_draw <this URL>`."""
-    return drawing_views.public_results(session, drawing_id)
+    member's privacy), `alternates`, and the `recipe`. Check it with `python -m app.cli.verify_draw <this URL>`."""
+    return views.public_results(session, drawing_id).as_json()
 
 
 class PurchaseIn(BaseModel):
@@ -282,11 +277,13 @@ class PurchaseOut(BaseModel):
 @router.post("/{drawing_id}/tickets", response_model=PurchaseOut, status_code=201, summary="Buy tickets",
              responses={200: {"description": "A replay of an earlier purchase with this idempotency key"},
                         **PROBLEMS})
-def buy_tickets(drawing_id: uuid.UUID, body: PurchaseIn, response: Response,
-                user: User = Depends(current_user)) -> PurchaseOut:
-    with write_session() as session:
-        bought = tickets.purchase(session, user_id=user.id, drawing_id=drawing_id, quantity=body.quantity,
-                                  idempotency_key=body.idempotency_key, clock=utcnow)
+def buy_tickets(drawing_id: uuid.UUID, body: PurchaseIn, response: Response, user: CurrentUser,
+                system: SystemDep) -> PurchaseOut:
+    # The purchase and its ledger entry commit together; the recorded `BalanceChanged` then updates the member's open
+    # pages, exactly as a purchase from the page does (no publishing here).
+    with system.uow() as uow:
+        bought = tickets.purchase(uow, user_id=user.id, drawing_id=drawing_id, quantity=body.quantity,
+                                  idempotency_key=body.idempotency_key, clock=system.clock)
     if bought.replayed:
         response.status_code = 200
     return PurchaseOut(drawing_id=bought.drawing_id, purchase_id=bought.purchase_id,
@@ -305,8 +302,8 @@ class FreeEntryOut(BaseModel):
 
 @router.post("/{drawing_id}/free-entry", response_model=FreeEntryOut, status_code=201,
              summary="Claim my free entry (one per drawing)", responses=PROBLEMS)
-def free_entry(drawing_id: uuid.UUID, user: User = Depends(current_user)) -> FreeEntryOut:
-    with write_session() as session:
-        ticket = tickets.claim_free_entry(session, user_id=user.id, drawing_id=drawing_id, clock=utcnow)
+def free_entry(drawing_id: uuid.UUID, user: CurrentUser, system: SystemDep) -> FreeEntryOut:
+    with system.uow() as uow:
+        ticket = tickets.claim_free_entry(uow, user_id=user.id, drawing_id=drawing_id, clock=system.clock)
         return FreeEntryOut(drawing_id=ticket.drawing_id, ticket_number=ticket.ticket_number,
                             is_free_entry=ticket.is_free_entry, created_at=ticket.created_at)

@@ -2,8 +2,8 @@
 `POST /api/v1/fulfillments/{id}/address` (confirm or correct the shipping address of a physical prize) and
 `POST /api/v1/fulfillments/{id}/reveal` (show the code of a digital prize; marks it delivered).
 
-Only the winner sees their prizes: another member's fulfillment is a 404. Thin: `domain.fulfillment` decides, and
-`tasks.fulfillment.perform` runs it in one transaction with the emails it calls for."""
+Only the winner sees their prizes: another member's fulfillment is a 404. Thin: `domain.sweepstakes.fulfillment`
+decides, in one unit of work (`system.uow()`) with the emails it calls for (queued by the recorded events)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
-from app.api.deps import current_user, get_session
-from app.db import read_session
-from domain import fulfillment
-from domain.models import User
-from domain.types import utcnow
-from tasks.fulfillment import perform
+from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.system import System
+from domain.sweepstakes import fulfillment
 
 router = APIRouter(prefix="/fulfillments", tags=["prizes"])
 
@@ -69,36 +65,38 @@ class PrizeOut(BaseModel):
     awaiting_address: bool
 
 
-def _mine(user_id: uuid.UUID, fulfillment_id: uuid.UUID) -> PrizeOut:
-    with read_session() as session:
+def _mine(system: System, user_id: uuid.UUID, fulfillment_id: uuid.UUID) -> PrizeOut:
+    with system.read() as session:
         return PrizeOut.model_validate(fulfillment.get_for_member(session, fulfillment_id, user_id))
 
 
 @router.get("/mine", response_model=list[PrizeOut], summary="My prizes, newest first")
-def my_prizes(user: User = Depends(current_user), session: Session = Depends(get_session)) -> list[PrizeOut]:
+def my_prizes(user: CurrentUser, session: SessionDep) -> list[PrizeOut]:
     return [PrizeOut.model_validate(view) for view in fulfillment.for_member(session, user.id)]
 
 
 @router.get("/{fulfillment_id}", response_model=PrizeOut, summary="One of my prizes",
             responses={404: {"description": "Unknown, or another member's prize"}})
-def my_prize(fulfillment_id: uuid.UUID, user: User = Depends(current_user)) -> PrizeOut:
-    return _mine(user.id, fulfillment_id)
+def my_prize(fulfillment_id: uuid.UUID, user: CurrentUser, system: SystemDep) -> PrizeOut:
+    return _mine(system, user.id, fulfillment_id)
 
 
 @router.post("/{fulfillment_id}/address", response_model=PrizeOut, summary="Confirm my shipping address",
              responses={400: {"description": "Invalid address (the problem names the field)"},
                         404: {"description": "Unknown, or another member's prize"},
                         409: {"description": "Digital prize, already shipped or forfeited, or the deadline passed"}})
-def confirm_address(fulfillment_id: uuid.UUID, body: ShippingAddress, request: Request,
-                    user: User = Depends(current_user)) -> PrizeOut:
-    perform(fulfillment.confirm_address, fulfillment_id, user_id=user.id, address=body.model_dump(), clock=utcnow,
-            base_url=str(request.base_url))
-    return _mine(user.id, fulfillment_id)
+def confirm_address(fulfillment_id: uuid.UUID, body: ShippingAddress, user: CurrentUser,
+                    system: SystemDep) -> PrizeOut:
+    with system.uow() as uow:
+        fulfillment.confirm_address(uow, fulfillment_id, user_id=user.id, address=body.model_dump(),
+                                    clock=system.clock)
+    return _mine(system, user.id, fulfillment_id)
 
 
 @router.post("/{fulfillment_id}/reveal", response_model=PrizeOut, summary="Reveal the code of my digital prize",
              responses={404: {"description": "Unknown, or another member's prize"},
                         409: {"description": "Not a digital prize, or forfeited"}})
-def reveal_code(fulfillment_id: uuid.UUID, request: Request, user: User = Depends(current_user)) -> PrizeOut:
-    perform(fulfillment.reveal_code, fulfillment_id, user_id=user.id, clock=utcnow, base_url=str(request.base_url))
-    return _mine(user.id, fulfillment_id)
+def reveal_code(fulfillment_id: uuid.UUID, user: CurrentUser, system: SystemDep) -> PrizeOut:
+    with system.uow() as uow:
+        fulfillment.reveal_code(uow, fulfillment_id, user_id=user.id, clock=system.clock)
+    return _mine(system, user.id, fulfillment_id)

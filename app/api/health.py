@@ -2,9 +2,9 @@
 
 - `GET /health/live` → 200 whenever the process serves requests.
 - `GET /health/ready` → 200 when the database answers `SELECT 1`, Redis answers PING (only if `REDIS_URL` is set)
-  and a Huey consumer runs `tasks.system.ping` within 3 s; otherwise 503 problem details whose `checks` name what
-  failed (details are logged, not returned). The blocking checks run in worker threads, concurrently,
-  off the event loop.
+  and a Huey consumer runs the `ping` task (`system.jobs.enqueue("ping")`) within 3 s; otherwise 503 problem
+  details whose `checks` name what failed (details are logged, not returned). The blocking checks run in worker
+  threads, concurrently, off the event loop.
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ import structlog
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.problems import problem_response
-from app.db import get_engine
-from app.settings import get_settings
+from app.api.deps import SystemDep
+from app.system import System
+from app.web.problems import problem_response
 
 router = APIRouter(prefix="/health", tags=["health"])
 QUEUE_TIMEOUT_SECONDS = 3.0
 _log = structlog.get_logger("fittrack.health")
 
 
-def _check_database() -> None:
-    with get_engine().connect() as conn:
+def _check_database(system: System) -> None:
+    with system.db.engine.connect() as conn:
         conn.execute(sa.text("SELECT 1")).scalar_one()
 
 
@@ -41,10 +41,10 @@ def _check_redis(url: str) -> None:
         client.close()
 
 
-def _check_queue() -> None:
-    from tasks.system import ping
-
-    result = ping()
+def _check_queue(system: System) -> None:
+    result = system.jobs.enqueue("ping")
+    if result is None:
+        raise RuntimeError("the queue returned no result handle")
     answer = result.get(blocking=True, timeout=QUEUE_TIMEOUT_SECONDS, max_delay=0.1)
     if answer != "pong":
         raise RuntimeError(f"unexpected answer {answer!r}")
@@ -66,9 +66,9 @@ async def live() -> dict[str, str]:
 
 @router.get("/ready", summary="Readiness: database, Redis (if configured) and the task queue answer",
             responses={503: {"description": "A dependency is not ready (problem details)"}})
-async def ready() -> JSONResponse:
-    settings = get_settings()
-    jobs = [_run("database", _check_database), _run("queue", _check_queue)]
+async def ready(system: SystemDep) -> JSONResponse:
+    settings = system.settings
+    jobs = [_run("database", _check_database, system), _run("queue", _check_queue, system)]
     if settings.redis_url:
         jobs.append(_run("redis", _check_redis, settings.redis_url))
     results = dict(await asyncio.gather(*jobs))

@@ -1,5 +1,6 @@
 """Leaderboard API (PRODUCT.md §5; mounted under `/api/v1`): a board for the signed-in member, and archived final
-standings. Thin: validation and shaping only; `domain.leaderboards` does the work, Redis serves reads when configured.
+standings. Thin: validation and shaping only; `domain.competition.leaderboards` does the work, Redis serves reads when
+configured.
 
 Privacy is decided in the domain (`BoardEntry.public_user_id`, `ArchivedBoard.seen_by`): hidden members are shown as
 "Hidden member" and their `user_id` is `null` (except to themselves); the routes only serialize.
@@ -11,17 +12,13 @@ import uuid
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from sqlmodel import Session
+from fastapi import APIRouter, Query
 
-from app.api.deps import current_user, get_session
-from app.api.pagination import PageParams, page_response
-from app.leaderboard_store import get_store
-from domain import leaderboards
-from domain.calendar import platform_day
-from domain.enums import Period
-from domain.models import User
-from domain.types import utcnow
+from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.pagination import Paging, page_response
+from domain.competition import leaderboards
+from domain.shared.calendar import platform_day
+from domain.shared.enums import Period
 
 router = APIRouter(prefix="/leaderboards", tags=["leaderboards"])
 
@@ -48,11 +45,11 @@ def _entry(entry: leaderboards.BoardEntry) -> dict[str, Any]:
 
 @router.get("/archives", summary="Browse archived final standings (newest first)")
 def list_archives(
+    _user: CurrentUser,
+    session: SessionDep,
+    params: Paging,
     tier: str | None = Query(None, description="A tier code such as M-30-39-INT, or OPEN"),
     period: Period | None = Query(None, description="daily, weekly or monthly"),
-    params: PageParams = Depends(),
-    _user: User = Depends(current_user),
-    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """`{"items": [{"tier", "period", "period_start", "period_end", "archived_at", "entries"}], "pagination"}`."""
     found = leaderboards.list_archives(session, _tier_param(tier), period, params.page, params.limit)
@@ -69,8 +66,8 @@ def get_archive(
     tier: str,
     period: Period,
     period_start: date,
-    user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    user: CurrentUser,
+    session: SessionDep,
 ) -> dict[str, Any]:
     """`{"tier", "period", "period_start", "period_end", "archived_at", "standings": [{"rank", "user_id",
     "display_name", "points", "active_days"}]}`; 404 problem when that period is not archived."""
@@ -89,11 +86,12 @@ def get_archive(
 @router.get("/{period}", summary="A leaderboard: top entries, my rank and the 10 positions around it")
 def get_leaderboard(
     period: Period,
+    user: CurrentUser,
+    session: SessionDep,
+    system: SystemDep,
     tier: str | None = Query(None, description="A tier code or OPEN; default: my tier (OPEN if I have none)"),
     limit: int = Query(leaderboards.DEFAULT_LIMIT, ge=1, le=leaderboards.MAX_LIMIT),
     on: date | None = Query(None, alias="date", description="A platform day (YYYY-MM-DD) in the period; default today"),
-    user: User = Depends(current_user),
-    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """`{"board", "period", "period_start", "period_end", "total_members", "entries": [{"rank", "user_id",
     "display_name", "points", "active_days", "is_viewer"}], "me": {...} | null, "around_me": [...]}`.
@@ -101,8 +99,8 @@ def get_leaderboard(
     400 problem for an unknown tier; 422 for a bad period, limit or date."""
     board = _tier_param(tier) or leaderboards.default_board(session, user.id)
     result = leaderboards.get_board(
-        session, board=board, period=period, day=on or platform_day(utcnow()), viewer_id=user.id, limit=limit,
-        store=get_store(),
+        session, board=board, period=period, day=on or platform_day(system.clock()), viewer_id=user.id, limit=limit,
+        store=system.boards,
     )
     return {
         "board": result.board,

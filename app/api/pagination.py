@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 T = TypeVar("T")
@@ -18,7 +18,7 @@ MAX_LIMIT = 100
 
 @dataclass(frozen=True)
 class PageParams:
-    """Validated page request; use as a dependency: `params: PageParams = Depends()`."""
+    """Validated page request; use as a dependency through the `Paging` alias: `params: Paging`."""
 
     page: int = Query(1, ge=1, description="Page number, starting at 1")
     limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Items per page (1..100)")
@@ -27,6 +27,9 @@ class PageParams:
     def offset(self) -> int:
         """Rows to skip before this page."""
         return (self.page - 1) * self.limit
+
+
+Paging = Annotated[PageParams, Depends()]
 
 
 def page_response(items: Sequence[Any], total: int, params: PageParams) -> dict[str, Any]:

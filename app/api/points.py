@@ -1,28 +1,25 @@
 """Points of the signed-in member: `GET /api/v1/points/balance` and `GET /api/v1/points/transactions`
-(PRODUCT.md §4; issue 2 deliverable 13). Thin: every figure comes from `domain.member_stats`."""
+(PRODUCT.md §4; issue 2 deliverable 13). Thin: every figure comes from `domain.points.member_stats`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
-from sqlmodel import Session
+from fastapi import APIRouter
 
-from app.api.deps import current_user, get_session
-from app.api.pagination import PageParams, page_response
-from domain import member_stats
-from domain.calendar import platform_day
-from domain.models import User
-from domain.types import utcnow
+from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.pagination import Paging, page_response
+from domain.points import member_stats
+from domain.shared.calendar import platform_day
 
 router = APIRouter(prefix="/points", tags=["points"])
 
 
 @router.get("/balance")
-def get_balance(user: User = Depends(current_user), session: Session = Depends(get_session)) -> dict[str, int]:
+def get_balance(user: CurrentUser, session: SessionDep, system: SystemDep) -> dict[str, int]:
     """`{"balance", "points_earned", "earned_today", "cap_remaining_today"}` in points; "today" is the platform day
     (America/New_York) and the cap is 1,000 points a day."""
-    figures = member_stats.points_balance(session, user.id, platform_day(utcnow()))
+    figures = member_stats.points_balance(session, user.id, platform_day(system.clock()))
     return {"balance": figures.balance, "points_earned": figures.points_earned,
             "earned_today": figures.earned_today, "cap_remaining_today": figures.cap_remaining_today}
 
@@ -39,8 +36,7 @@ def transaction_json(line: member_stats.LedgerLine) -> dict[str, Any]:
 
 
 @router.get("/transactions")
-def list_transactions(params: PageParams = Depends(), user: User = Depends(current_user),
-                      session: Session = Depends(get_session)) -> dict[str, Any]:
+def list_transactions(params: Paging, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     """The member's ledger entries, newest first, paginated (`?page=1&limit=20`)."""
     lines, total = member_stats.ledger_entries(session, user.id, page=params.page, limit=params.limit)
     return page_response([transaction_json(line) for line in lines], total, params)

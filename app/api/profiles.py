@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlmodel import Session
 
-from app.api.deps import get_session
-from domain.calendar import platform_day
-from domain.profiles import public_profile
-from domain.types import utcnow
+from app.api.deps import SessionDep, SystemDep
+from domain.competition.public_profiles import public_profile
+from domain.shared.calendar import platform_day
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -34,8 +32,8 @@ class PublicProfileOut(BaseModel):
 
 @router.get("/{user_id}/public", response_model=PublicProfileOut, summary="A member's public profile",
             responses={404: {"description": "No such (active) member"}})
-def get_public_profile(user_id: uuid.UUID, session: Session = Depends(get_session)) -> PublicProfileOut:
-    card = public_profile(session, user_id, platform_day(utcnow()))
+def get_public_profile(user_id: uuid.UUID, session: SessionDep, system: SystemDep) -> PublicProfileOut:
+    card = public_profile(session, user_id, platform_day(system.clock()))
     return PublicProfileOut(
         user_id=card.user_id, display_name=card.display_name, tier_code=card.tier_code, board=card.board,
         join_month=card.join_month, points_earned=card.points_earned, alltime_rank=card.alltime_rank,

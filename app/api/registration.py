@@ -19,9 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app import signup
-from app.api.problems import problem_response
-from domain.errors import InvalidInput
+from app.api.deps import SystemDep
+from app.services import signup
+from app.web.problems import problem_response
+from domain.shared.errors import InvalidInput
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 FORGOT_ANSWER = "If an account exists for this email, we sent a link to reset its password."
@@ -76,11 +77,11 @@ def _base(request: Request) -> str:
 
 @router.post("/register", status_code=201, response_model=RegisterResponse, summary="Create an account",
              responses={400: {"description": "Field errors (problem details with `errors`)"}})
-def register(body: RegisterRequest, request: Request) -> RegisterResponse | JSONResponse:
+def register(body: RegisterRequest, request: Request, system: SystemDep) -> RegisterResponse | JSONResponse:
     """Create a pending account and email a 24 h verification link (PRODUCT.md §3)."""
     try:
         done = signup.register_account(
-            email=body.email, password=body.password, date_of_birth=body.date_of_birth, state=body.state,
+            system, email=body.email, password=body.password, date_of_birth=body.date_of_birth, state=body.state,
             display_name=body.display_name, accept_terms=body.accept_terms, base_url=_base(request))
     except InvalidInput as exc:
         return _field_problem(request, exc)
@@ -89,27 +90,27 @@ def register(body: RegisterRequest, request: Request) -> RegisterResponse | JSON
 
 @router.post("/verify-email", response_model=VerifiedResponse, summary="Confirm an email with the emailed token",
              responses={400: {"description": "Unknown, used or expired token (problem details)"}})
-def verify_email(body: TokenRequest, request: Request) -> VerifiedResponse | JSONResponse:
+def verify_email(body: TokenRequest, request: Request, system: SystemDep) -> VerifiedResponse | JSONResponse:
     try:
-        user = signup.verify_email(body.token)
+        user = signup.verify_email(system, body.token)
     except InvalidInput as exc:
         return _field_problem(request, exc)
     return VerifiedResponse(status=user.status, detail="Email confirmed. You can sign in now.")
 
 
 @router.post("/forgot-password", status_code=202, response_model=MessageResponse, summary="Email a password-reset link")
-def forgot_password(body: ForgotRequest, request: Request) -> MessageResponse:
+def forgot_password(body: ForgotRequest, request: Request, system: SystemDep) -> MessageResponse:
     """Always 202 with the same body, whether or not the email has an account (PRODUCT.md §3)."""
-    signup.forgot_password(body.email, _base(request))
+    signup.forgot_password(system, body.email, _base(request))
     return MessageResponse(detail=FORGOT_ANSWER)
 
 
 @router.post("/reset-password", response_model=MessageResponse, summary="Set a new password with the emailed token",
              responses={400: {"description": "Password rules or unknown/used/expired token (problem details)"}})
-def reset_password(body: ResetRequest, request: Request) -> MessageResponse | JSONResponse:
+def reset_password(body: ResetRequest, request: Request, system: SystemDep) -> MessageResponse | JSONResponse:
     """1 h single-use token; ends the member's browser sessions."""
     try:
-        signup.reset_password(body.token, body.new_password)
+        signup.reset_password(system, body.token, body.new_password)
     except InvalidInput as exc:
         return _field_problem(request, exc)
     return MessageResponse(detail="Your password has been changed. Sign in with the new password.")

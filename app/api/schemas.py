@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class UserOut(BaseModel):
-    """A user as `/users/me` and the admin user list show it (built from `domain.accounts.UserSummary`).
+    """A user as `/users/me` and the admin user list show it (built from `domain.accounts.users.UserSummary`).
     Points are whole points; `created_at` is ISO 8601 UTC."""
 
     model_config = ConfigDict(from_attributes=True)

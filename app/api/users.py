@@ -14,17 +14,15 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
-from app.api.deps import current_user, get_session
+from app.api.deps import CurrentUser, SessionDep, SystemDep
 from app.api.schemas import UserOut
-from app.db import read_session
-from app.profile_updates import save_profile, submit_state_change
-from domain import profiles, tiers
-from domain.accounts import get_user_summary
-from domain.models import Profile, User
+from app.services.profiles import save_profile, submit_state_change
+from domain.accounts import profiles, tiers
+from domain.accounts.users import get_user_summary
+from domain.models import Profile
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -115,37 +113,37 @@ def profile_out(profile: Profile) -> ProfileOut:
 
 
 @router.get("/me", response_model=UserOut, summary="The signed-in user")
-def me(user: User = Depends(current_user), session: Session = Depends(get_session)) -> UserOut:
+def me(user: CurrentUser, session: SessionDep) -> UserOut:
     return UserOut.model_validate(get_user_summary(session, user.id))
 
 
 @router.put("/me", response_model=UserOut, summary="Change the signed-in user's display name",
             responses={400: {"description": "Invalid display name (problem details with `field`)"}})
-def update_me(body: AccountIn, user: User = Depends(current_user)) -> UserOut:
-    save_profile(user.id, profiles.ProfileUpdate(display_name=body.display_name))
-    with read_session() as session:  # a fresh snapshot: the request's read session predates the write
+def update_me(body: AccountIn, user: CurrentUser, system: SystemDep) -> UserOut:
+    save_profile(system, user.id, profiles.ProfileUpdate(display_name=body.display_name))
+    with system.read() as session:  # a fresh snapshot: the request's read session predates the write
         return UserOut.model_validate(get_user_summary(session, user.id))
 
 
 @router.get("/me/profile", response_model=ProfileOut, summary="The signed-in member's profile and tier")
-def my_profile(user: User = Depends(current_user), session: Session = Depends(get_session)) -> ProfileOut:
+def my_profile(user: CurrentUser, session: SessionDep) -> ProfileOut:
     return profile_out(profiles.get_profile(session, user.id))
 
 
 @router.put("/me/profile", response_model=ProfileOut, summary="Change profile fields; the tier is recomputed",
             responses={400: {"description": "Invalid value, or a date of birth / state change (problem details "
                                             "with `field`)"}})
-def update_my_profile(body: ProfileIn, user: User = Depends(current_user)) -> ProfileOut:
+def update_my_profile(body: ProfileIn, user: CurrentUser, system: SystemDep) -> ProfileOut:
     sent = {name: getattr(body, name) for name in body.model_fields_set}
     sent = {k: v for k, v in sent.items() if not (v is None and k in _NOT_NULLABLE)}
-    return profile_out(save_profile(user.id, profiles.ProfileUpdate.from_dict(sent)))
+    return profile_out(save_profile(system, user.id, profiles.ProfileUpdate.from_dict(sent)))
 
 
 @router.post("/me/state-change-request", response_model=StateChangeOut, status_code=201,
              summary="Ask support to change the member's state",
              responses={400: {"description": "Not a US state, an excluded state, or the current one"},
                         409: {"description": "A state change request is already pending"}})
-def request_state_change(body: StateChangeIn, user: User = Depends(current_user)) -> StateChangeOut:
-    request = submit_state_change(user.id, body.state_code, body.reason)
+def request_state_change(body: StateChangeIn, user: CurrentUser, system: SystemDep) -> StateChangeOut:
+    request = submit_state_change(system, user.id, body.state_code, body.reason)
     return StateChangeOut(id=request.id, field=request.field, requested_value=request.requested_value,
                           reason=request.reason, status=request.status, created_at=request.created_at)

@@ -4,7 +4,7 @@
   key file mode 0600). `kid` = RFC 7638 JWK thumbprint (base64url SHA-256) of the public key.
 - Decoding pins `algorithms=["RS256"]`, accepts only our own `kid` (keys come from the local file, never from the
   token: no `jku`/`x5u`/`jwk`), requires `exp iat nbf iss aud sub jti typ`, checks `iss`, `aud` and `typ == "access"`,
-  with 30 s leeway. Any problem raises `domain.errors.AuthenticationFailed`.
+  with 30 s leeway. Any problem raises `domain.shared.errors.AuthenticationFailed`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import os
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,8 +23,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.settings import Env, Settings
-from domain.errors import AuthenticationFailed
+from app.settings import Settings
+from domain.shared.errors import AuthenticationFailed
 
 ALGORITHM = "RS256"
 RSA_BITS = 3072
@@ -40,10 +39,6 @@ class KeyPair:
     private_key: rsa.RSAPrivateKey
     public_key: rsa.RSAPublicKey
     kid: str
-
-
-_lock = threading.Lock()
-_cache: dict[tuple[str, str, int, int], KeyPair] = {}
 
 
 def _b64url(data: bytes) -> str:
@@ -70,97 +65,91 @@ def _write_private(path: Path, pem: bytes) -> None:
     os.chmod(path, 0o600)
 
 
-_test_key: list[rsa.RSAPrivateKey] = []
-
-
-def _new_private_key(settings: Settings) -> rsa.RSAPrivateKey:
-    """A fresh RSA-3072 key; with ENV=test one key per process is reused (every test has its own key paths and
-    generating 3072-bit keys costs ~0.3 s each)."""
-    if settings.env != Env.test:
-        return rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
-    if not _test_key:
-        _test_key.append(rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS))
-    return _test_key[0]
 
 
 def ensure_keys(settings: Settings) -> KeyPair:
     """Load the key pair, generating it (RSA 3072) if the private key file is missing; the public key file is
     (re)written from the private key when missing. Returns the pair with its `kid`."""
     priv_path, pub_path = Path(settings.jwt_private_key_path), Path(settings.jwt_public_key_path)
-    with _lock:
-        if not priv_path.exists():
-            key = _new_private_key(settings)
-            _write_private(priv_path, key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-            pub_path.parent.mkdir(parents=True, exist_ok=True)
-            pub_path.write_bytes(key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-        elif not pub_path.exists():
-            stored_key = serialization.load_pem_private_key(priv_path.read_bytes(), password=None)
-            pub_path.parent.mkdir(parents=True, exist_ok=True)
-            pub_path.write_bytes(stored_key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-        cache_key = (str(priv_path), str(pub_path), priv_path.stat().st_mtime_ns, pub_path.stat().st_mtime_ns)
-        pair = _cache.get(cache_key)
-        if pair is None:
-            private_key = serialization.load_pem_private_key(priv_path.read_bytes(), password=None)
-            public_key = serialization.load_pem_public_key(pub_path.read_bytes())
-            if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(public_key, rsa.RSAPublicKey):
-                raise RuntimeError("JWT keys must be RSA keys")
-            pair = KeyPair(private_key, public_key, key_thumbprint(public_key))
-            _cache[cache_key] = pair
-        return pair
+    if not priv_path.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+        _write_private(priv_path, key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        pub_path.parent.mkdir(parents=True, exist_ok=True)
+        pub_path.write_bytes(key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    elif not pub_path.exists():
+        stored_key = serialization.load_pem_private_key(priv_path.read_bytes(), password=None)
+        pub_path.parent.mkdir(parents=True, exist_ok=True)
+        pub_path.write_bytes(stored_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    private_key = serialization.load_pem_private_key(priv_path.read_bytes(), password=None)
+    public_key = serialization.load_pem_public_key(pub_path.read_bytes())
+    if not isinstance(private_key, rsa.RSAPrivateKey) or not isinstance(public_key, rsa.RSAPublicKey):
+        raise RuntimeError("JWT keys must be RSA keys")
+    return KeyPair(private_key, public_key, key_thumbprint(public_key))
 
 
-def issue_access_token(
-    user_id: uuid.UUID | str, role: str, settings: Settings, now: datetime | None = None
-) -> tuple[str, int]:
-    """Sign an access token for `user_id`. Returns `(token, expires_in_seconds)` (JWT_ACCESS_TTL_SECONDS, 1 h).
-    Claims: iss, aud, sub (user id string), iat/nbf/exp (UTC seconds), jti (random), typ="access", role (informational
-    only — authorization always re-reads the role from the database)."""
-    pair = ensure_keys(settings)
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    ttl = settings.jwt_access_ttl_seconds
-    claims = {
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "sub": str(user_id),
-        "iat": int(now.timestamp()),
-        "nbf": int(now.timestamp()),
-        "exp": int((now + timedelta(seconds=ttl)).timestamp()),
-        "jti": uuid.uuid4().hex,
-        "typ": ACCESS_TYPE,
-        "role": role,
-    }
-    token = jwt.encode(claims, pair.private_key, algorithm=ALGORITHM, headers={"kid": pair.kid, "typ": "JWT"})
-    return token, ttl
+class AccessTokens:
+    """Issues and verifies RS256 access tokens with one key pair (loaded once by the `System` at start-up)."""
 
+    def __init__(self, keys: KeyPair, *, issuer: str, audience: str, ttl_seconds: int) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
 
-def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
-    """Verify `token` and return its claims. Raises AuthenticationFailed for a bad signature, algorithm, `kid`,
-    issuer, audience, type, a missing claim, or a token outside its `nbf`..`exp` window (30 s leeway)."""
-    pair = ensure_keys(settings)
-    try:
-        header = jwt.get_unverified_header(token)
-        if header.get("alg") != ALGORITHM or header.get("kid") != pair.kid:
+    @classmethod
+    def for_settings(cls, settings: Settings, keys: KeyPair | None = None) -> AccessTokens:
+        """Tokens with `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_ACCESS_TTL_SECONDS` and the key pair from the key files
+        (`ensure_keys`), or `keys` when given."""
+        return cls(keys or ensure_keys(settings), issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                   ttl_seconds=settings.jwt_access_ttl_seconds)
+
+    def issue(self, user_id: uuid.UUID | str, role: str, now: datetime | None = None) -> tuple[str, int]:
+        """Sign an access token for `user_id`. Returns `(token, expires_in_seconds)` (1 h by default). Claims: iss,
+        aud, sub (user id string), iat/nbf/exp (UTC seconds), jti (random), typ="access", role (informational only —
+        authorization always re-reads the role from the database)."""
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(user_id),
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "jti": uuid.uuid4().hex,
+            "typ": ACCESS_TYPE,
+            "role": role,
+        }
+        token = jwt.encode(claims, self.keys.private_key, algorithm=ALGORITHM,
+                           headers={"kid": self.keys.kid, "typ": "JWT"})
+        return token, self.ttl_seconds
+
+    def decode(self, token: str) -> dict[str, Any]:
+        """Verify `token` and return its claims. Raises AuthenticationFailed for a bad signature, algorithm, `kid`,
+        issuer, audience, type, a missing claim, or a token outside its `nbf`..`exp` window (30 s leeway)."""
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") != ALGORITHM or header.get("kid") != self.keys.kid:
+                raise AuthenticationFailed(_INVALID)
+            claims = jwt.decode(
+                token,
+                self.keys.public_key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except AuthenticationFailed:
+            raise
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise AuthenticationFailed(_INVALID) from exc
+        if claims.get("typ") != ACCESS_TYPE:
             raise AuthenticationFailed(_INVALID)
-        claims = jwt.decode(
-            token,
-            pair.public_key,
-            algorithms=[ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            leeway=LEEWAY_SECONDS,
-            options={"require": REQUIRED_CLAIMS},
-        )
-    except AuthenticationFailed:
-        raise
-    except (jwt.PyJWTError, ValueError, TypeError) as exc:
-        raise AuthenticationFailed(_INVALID) from exc
-    if claims.get("typ") != ACCESS_TYPE:
-        raise AuthenticationFailed(_INVALID)
-    try:
-        uuid.UUID(str(claims["sub"]))
-    except ValueError as exc:
-        raise AuthenticationFailed(_INVALID) from exc
-    return claims
+        try:
+            uuid.UUID(str(claims["sub"]))
+        except ValueError as exc:
+            raise AuthenticationFailed(_INVALID) from exc
+        return claims

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
 import time
-from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app.settings import Settings, get_settings
-from domain.accounts import normalize_email
+from app.settings import Settings
+from domain.accounts.users import normalize_email
 
 ACCOUNT_LIMIT = parse("5/minute")
 IP_LIMIT = parse("20/minute")
@@ -38,58 +36,54 @@ class RateLimited(Exception):
         self.retry_after = max(1, retry_after)
 
 
-@dataclass
-class _State:
-    settings: Settings | None = None
-    limiter: MovingWindowRateLimiter | None = None
+class Throttle:
+    """Rate limits of one `System` (a `limits` moving-window limiter on memory or Redis storage).
 
+    - `check_login_allowed(email, ip)` / `record_login_failure(email)`: the sign-in rules above;
+    - `hit(item, *identifiers)`: one generic hit (e.g. "sync now"), True when allowed;
+    - `retry_after(item, *identifiers)`: whole seconds until the window frees a slot."""
 
-_state = _State()
-_lock = threading.Lock()
+    def __init__(self, storage_uri: str = "memory://") -> None:
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Throttle:
+        """Redis storage when `REDIS_URL` is set (limits hold across instances), else memory."""
+        return cls(settings.redis_url or "memory://")
 
-def _limiter() -> MovingWindowRateLimiter:
-    """The limiter for the current settings (rebuilt when the settings object changes, e.g. between tests)."""
-    settings = get_settings()
-    with _lock:
-        if _state.limiter is None or _state.settings is not settings:
-            uri = settings.redis_url or "memory://"
-            _state.limiter = MovingWindowRateLimiter(storage_from_string(uri))
-            _state.settings = settings
-        return _state.limiter
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """Count one hit; True when it is within the limit."""
+        return bool(self.limiter.hit(item, *identifiers))
+
+    def retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
+        """Seconds (≥ 0) until the oldest hit of `identifiers` leaves the window of `item`."""
+        reset_time, _remaining = self.limiter.get_window_stats(item, *identifiers)
+        return math.ceil(reset_time - time.time())
+
+    def check_login_allowed(self, email: str, ip: str | None) -> None:
+        """Count one sign-in attempt for `email` from `ip`; raise `RateLimited` if the account is locked out or the
+        account (5/min) or IP (20/min) limit is exceeded. Call before verifying the password."""
+        limiter = self.limiter
+        account = _account_key(email)
+        if not limiter.test(LOCKOUT_LIMIT, "login-fail", account):
+            raise RateLimited(
+                "Too many failed sign-in attempts for this account. Try again in 15 minutes.",
+                self.retry_after(LOCKOUT_LIMIT, "login-fail", account),
+            )
+        ip_key = ip or "unknown"
+        if not limiter.hit(IP_LIMIT, "login-ip", ip_key):
+            raise RateLimited("Too many sign-in attempts from your network. Try again in a minute.",
+                              self.retry_after(IP_LIMIT, "login-ip", ip_key))
+        if not limiter.hit(ACCOUNT_LIMIT, "login-acct", account):
+            raise RateLimited("Too many sign-in attempts for this account. Try again in a minute.",
+                              self.retry_after(ACCOUNT_LIMIT, "login-acct", account))
+
+    def record_login_failure(self, email: str) -> bool:
+        """Count a failed sign-in (wrong email or password) toward the 15-minute lockout of that account key; returns
+        True when this failure locked the account (the 5th within the window)."""
+        self.limiter.hit(LOCKOUT_LIMIT, "login-fail", _account_key(email))
+        return not self.limiter.test(LOCKOUT_LIMIT, "login-fail", _account_key(email))
 
 
 def _account_key(email: str) -> str:
     return hashlib.sha256(normalize_email(email).encode()).hexdigest()
-
-
-def _retry_after(limiter: MovingWindowRateLimiter, item: RateLimitItem, *ids: str) -> int:
-    reset_time, _remaining = limiter.get_window_stats(item, *ids)
-    return math.ceil(reset_time - time.time())
-
-
-def check_login_allowed(email: str, ip: str | None) -> None:
-    """Count one sign-in attempt for `email` from `ip`; raise `RateLimited` if the account is locked out or the
-    account (5/min) or IP (20/min) limit is exceeded. Call before verifying the password."""
-    limiter = _limiter()
-    account = _account_key(email)
-    if not limiter.test(LOCKOUT_LIMIT, "login-fail", account):
-        raise RateLimited(
-            "Too many failed sign-in attempts for this account. Try again in 15 minutes.",
-            _retry_after(limiter, LOCKOUT_LIMIT, "login-fail", account),
-        )
-    ip_key = ip or "unknown"
-    if not limiter.hit(IP_LIMIT, "login-ip", ip_key):
-        raise RateLimited("Too many sign-in attempts from your network. Try again in a minute.",
-                          _retry_after(limiter, IP_LIMIT, "login-ip", ip_key))
-    if not limiter.hit(ACCOUNT_LIMIT, "login-acct", account):
-        raise RateLimited("Too many sign-in attempts for this account. Try again in a minute.",
-                          _retry_after(limiter, ACCOUNT_LIMIT, "login-acct", account))
-
-
-def record_login_failure(email: str) -> bool:
-    """Count a failed sign-in (wrong email or password) toward the 15-minute lockout of that account key; returns
-    True when this failure locked the account (the 5th within the window)."""
-    limiter = _limiter()
-    limiter.hit(LOCKOUT_LIMIT, "login-fail", _account_key(email))
-    return not limiter.test(LOCKOUT_LIMIT, "login-fail", _account_key(email))

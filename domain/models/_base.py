@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from domain.types import GUID, NAMING_CONVENTION, JSONType, UTCDateTime, utcnow
+from domain.shared.types import GUID, NAMING_CONVENTION, JSONType, UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from domain.enums import LeaderboardPrivacy, Role, UserStatus
 from domain.models._base import (
     Field,
     SQLModel,
@@ -20,14 +19,15 @@ from domain.models._base import (
     ts,
     uuid,
 )
-from domain.types import GUID
+from domain.shared.enums import LeaderboardPrivacy, Role, UserStatus
+from domain.shared.types import GUID
 
 _USER_VERSION = sa.Column("version", sa.Integer(), nullable=False)
 
 
 class User(SQLModel, table=True):
     """A member or admin. `point_balance` and `points_earned` are caches of the ledger (PRODUCT.md §4);
-    only `domain.ledger` writes them. `version` is an optimistic-lock counter (bumped on every update)."""
+    only `domain.points.ledger` writes them. `version` is an optimistic-lock counter (bumped on every update)."""
 
     __tablename__ = "users"
     __table_args__ = (
@@ -58,8 +58,8 @@ class User(SQLModel, table=True):
 
 
 class Profile(SQLModel, table=True):
-    """A member's profile. `tier_code` is computed by `domain.tiers` from sex, age and fitness level; never set from
-    client input. `tier_code` is NULL for members who do not state their sex (they compete in OPEN only)."""
+    """A member's profile. `tier_code` is computed by `domain.accounts.tiers` from sex, age and fitness level; never set
+    from client input. `tier_code` is NULL for members who do not state their sex (they compete in OPEN only)."""
 
     __tablename__ = "profiles"
     __table_args__ = (sa.Index("ix_profiles_tier", "tier_code"), sa.Index("ix_profiles_open", "open_tier_opt_in"))

@@ -1,6 +1,6 @@
 """The points ledger and its projections (PRODUCT.md §4, notes/reliability.md §1).
 
-`point_transactions` is append-only: rows are inserted by `domain.ledger.post` and never updated or deleted
+`point_transactions` is append-only: rows are inserted by `domain.points.ledger.post` and never updated or deleted
 (database triggers refuse both on SQLite and PostgreSQL). `daily_point_totals` is a projection of `earn` rows per
 member and platform day, written in the same transaction; leaderboards read it.
 """
@@ -23,7 +23,7 @@ from domain.models._base import (
     uuid,
     uuid_col,
 )
-from domain.types import GUID
+from domain.shared.types import GUID
 
 
 class PointTransaction(SQLModel, table=True):

@@ -3,7 +3,6 @@ them arrive with the sweepstakes issue; the tables exist now so the schema is co
 
 from __future__ import annotations
 
-from domain.enums import DrawingStatus, FulfillmentStatus, FulfillmentType, SponsorStatus
 from domain.models._base import (
     SQLModel,
     clob,
@@ -20,6 +19,7 @@ from domain.models._base import (
     uuid,
     uuid_col,
 )
+from domain.shared.enums import DrawingStatus, FulfillmentStatus, FulfillmentType, SponsorStatus
 
 
 class Sponsor(SQLModel, table=True):
@@ -107,8 +107,9 @@ class Ticket(SQLModel, table=True):
 
 
 class TicketPurchase(SQLModel, table=True):
-    """One ticket purchase (issue 6 §2): the idempotency record of `domain.tickets.purchase`. The same member and
-    `idempotency_key` always return this row; its tickets are numbers `first_ticket_number..last_ticket_number`."""
+    """One ticket purchase (issue 6 §2): the idempotency record of `domain.sweepstakes.tickets.purchase`. The same
+    member and `idempotency_key` always return this row; its tickets are numbers
+    `first_ticket_number..last_ticket_number`."""
 
     __tablename__ = "ticket_purchases"
     __table_args__ = (

@@ -8,7 +8,7 @@ the family's first sign-in) and is copied unchanged to every successor, so rotat
 from __future__ import annotations
 
 from domain.models._base import Field, SQLModel, datetime, fk, id_field, sa, text, ts, uuid, uuid_col
-from domain.types import GUID
+from domain.shared.types import GUID
 
 
 class RefreshToken(SQLModel, table=True):

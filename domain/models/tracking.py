@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from domain.enums import ConnectionStatus, DeliveryStatus
 from domain.models._base import (
     SQLModel,
     clob,
@@ -21,6 +20,7 @@ from domain.models._base import (
     uuid,
     uuid_col,
 )
+from domain.shared.enums import ConnectionStatus, DeliveryStatus
 
 
 class TrackerConnection(SQLModel, table=True):

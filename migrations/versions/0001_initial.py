@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from domain.types import GUID, UTCDateTime
+from domain.shared.types import GUID, UTCDateTime
 from migrations.guards import drop_statements, install_statements
 
 # revision identifiers, used by Alembic.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from domain.types import GUID, UTCDateTime
+from domain.shared.types import GUID, UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "0008_sweepstakes"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from domain.types import UTCDateTime
+from domain.shared.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "0010_fulfillment_reminders"

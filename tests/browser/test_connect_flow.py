@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.server import SIGNING_SECRET, Server, child_database, running_app
-from tests.member_support import PASSWORD, email_of, member
+from app.cli.devserver import child_system
+from tests.browser.server import SIGNING_SECRET, BrowserServer, running_app
+from tests.support.members import PASSWORD, email_of, member
 from tests.terra_sim import SimConfig, create_app
 from tests.terra_sim.server import running_app as running_sim_app
 
@@ -21,19 +22,30 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-@pytest.fixture
-def terra_and_app(tmp_path: Path) -> Iterator[tuple[SimConfig, str, Server]]:
-    """The stand-in on a free port (sending signed webhooks to the app) and the app pointed at it."""
+@pytest.fixture(scope="module")
+def terra_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimConfig, str, BrowserServer]]:
+    """The stand-in on a free port (sending signed webhooks to the app) and the app pointed at it, for the module."""
     config = SimConfig(signing_secret=SIGNING_SECRET, data_webhook_days=3, data_delay_seconds=0.5)
     with running_sim_app(create_app(config)) as sim_url:
         env = {"TERRA_BASE_URL": sim_url, "TERRA_DEV_ID": config.dev_id, "TERRA_API_KEY": config.api_key}
-        with running_app(tmp_path / "server", extra_env=env) as server, child_database(server):
-            config.fittrack_url = server.base_url
+        with running_app(tmp_path_factory.mktemp("connect-server"), extra_env=env) as app, \
+                child_system(app) as system:
+            config.fittrack_url = app.base_url
+            server = BrowserServer(app, system)
             yield config, sim_url, server
-        assert "Traceback" not in server.log(), server.log()
+        server.assert_clean()
 
 
-def test_member_connects_fitbit_and_sees_backfilled_points(terra_and_app: tuple[SimConfig, str, Server],
+@pytest.fixture
+def terra_and_app(terra_and_server: tuple[SimConfig, str, BrowserServer]) -> Iterator[tuple[SimConfig, str,
+                                                                                            BrowserServer]]:
+    """The module's stand-in and app, for this test (`BrowserServer.for_test`)."""
+    config, sim_url, server = terra_and_server
+    with server.for_test() as served:
+        yield config, sim_url, served
+
+
+def test_member_connects_fitbit_and_sees_backfilled_points(terra_and_app: tuple[SimConfig, str, BrowserServer],
                                                           browser: Browser) -> None:
     _config, sim_url, server = terra_and_app
     runner = member(connect=False, display_name="Casey Runner")

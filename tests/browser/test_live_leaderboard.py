@@ -10,17 +10,17 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.terra.signature import sign
-from domain.calendar import platform_day
-from domain.types import utcnow
-from tests.browser.server import SIGNING_SECRET, Server
-from tests.member_support import PASSWORD, email_of, member, send_daily
+from app.adapters.terra.signature import sign
+from domain.shared.calendar import platform_day
+from domain.shared.types import utcnow
+from tests.browser.server import SIGNING_SECRET, BrowserServer
 from tests.support.builders import daily_payload
+from tests.support.members import PASSWORD, email_of, member, send_daily
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page: Page, server: Server, email: str) -> None:
+def sign_in(page: Page, server: BrowserServer, email: str) -> None:
     page.goto(server.base_url + "/login")
     page.locator("input[type=email]").fill(email)
     page.locator("input[type=password]").fill(PASSWORD)
@@ -28,24 +28,24 @@ def sign_in(page: Page, server: Server, email: str) -> None:
     page.wait_for_url(server.base_url + "/")
 
 
-def post_webhook(server: Server, payload: dict) -> httpx.Response:
+def post_webhook(server: BrowserServer, payload: dict) -> httpx.Response:
     body = json.dumps(payload).encode()
     headers = {"Content-Type": "application/json", "X-Terra-Signature": sign(SIGNING_SECRET, body),
                "X-Terra-Ordering-Timestamp": str(int(time.time() * 1000))}
     return httpx.post(server.base_url + "/webhooks/terra", content=body, headers=headers, timeout=10)
 
 
-def test_leaderboard_moves_live_when_a_webhook_lands(app_server: Server, page: Page) -> None:
+def test_leaderboard_moves_live_when_a_webhook_lands(app_server: BrowserServer, page: Page) -> None:
     overtake_live(app_server, page)
 
 
-def test_live_update_crosses_processes_through_redis(scaled_app_server: Server, page: Page) -> None:
+def test_live_update_crosses_processes_through_redis(scaled_app_server: BrowserServer, page: Page) -> None:
     """Same story with a separate Huey worker: the points land in another process and reach the page through
     Redis pub/sub; the board is read from Redis sorted sets."""
     overtake_live(scaled_app_server, page)
 
 
-def overtake_live(app_server: Server, page: Page) -> None:
+def overtake_live(app_server: BrowserServer, page: Page) -> None:
     """A member watches their tier's daily board; a rival's signed webhook puts the rival on top, in place."""
     today = platform_day(utcnow())
     me = member(display_name="Me Myself", biological_sex="F", fitness_level="INT")
@@ -69,7 +69,7 @@ def overtake_live(app_server: Server, page: Page) -> None:
     expect(page.get_by_text("#2", exact=True)).to_be_visible()
 
 
-def test_member_is_refused_on_admin(app_server: Server, page: Page) -> None:
+def test_member_is_refused_on_admin(app_server: BrowserServer, page: Page) -> None:
     plain = member(display_name="Plain Member")
     sign_in(page, app_server, email_of(plain.user_id))
     for path in ("/admin", "/admin/review"):

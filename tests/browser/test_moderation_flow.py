@@ -10,22 +10,22 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
-from app.db import read_session, write_session
 from domain.models import Drawing, Ticket
-from tests.browser.server import Server
-from tests.member_support import PASSWORD, email_of, member
+from tests.browser.server import BrowserServer
+from tests.support.db import read_session, write_session
+from tests.support.members import PASSWORD, email_of, member
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page: Page, server: Server, email: str) -> None:
+def sign_in(page: Page, server: BrowserServer, email: str) -> None:
     page.goto(server.base_url + "/login")
     page.locator("input[type=email]").fill(email)
     page.locator("input[type=password]").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_suspended_member_is_signed_out_and_refused(app_server: Server, browser: Browser) -> None:
+def test_suspended_member_is_signed_out_and_refused(app_server: BrowserServer, browser: Browser) -> None:
     admin = member(role="admin", display_name="Ada Admin")
     target = member(display_name="Sam Suspect")
     target_email = email_of(target.user_id)

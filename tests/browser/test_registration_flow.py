@@ -1,5 +1,6 @@
 """Issue 4's end-to-end flow in Debian's chromium, at desktop and phone width: register → read the verification
-email in the dev outbox → verify → sign in → complete the profile → see the tier → sign out."""
+email in the dev outbox → verify → sign in → complete the profile → see the tier → sign out. The email address is
+unique per test (the desktop and phone runs share the module's server): the test reads its own email in the outbox."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.browser.server import Server
+from tests.browser.server import BrowserServer
 
 pytestmark = pytest.mark.browser
 VIEWPORTS: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 800},
@@ -24,7 +25,8 @@ def choose(page: Page, label: str, option: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=list(VIEWPORTS))
-def test_register_verify_sign_in_profile_tier_sign_out(app_server: Server, browser: Browser, viewport: str) -> None:
+def test_register_verify_sign_in_profile_tier_sign_out(app_server: BrowserServer, browser: Browser,
+                                                       viewport: str) -> None:
     page = browser.new_context(viewport=VIEWPORTS[viewport]).new_page()
     page.set_default_timeout(20_000)
     email = f"new-{uuid.uuid4().hex[:8]}@example.test"
@@ -41,7 +43,9 @@ def test_register_verify_sign_in_profile_tier_sign_out(app_server: Server, brows
     expect(page.get_by_text("Check your email")).to_be_visible()
 
     page.goto(app_server.base_url + "/dev/mailbox")
-    link = page.locator("a[href*='verify-email?token=']").first
+    mail = page.locator(".q-card").filter(has_text=f"To {email} ")
+    expect(mail).to_have_count(1)
+    link = mail.locator("a[href*='verify-email?token=']")
     expect(link).to_be_visible()
     page.goto(link.get_attribute("href") or "")
     expect(page.get_by_text("Your email is confirmed")).to_be_visible()

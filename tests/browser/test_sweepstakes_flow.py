@@ -2,7 +2,7 @@
 drawings list, buys tickets through the dialog (cost, balance after, odds after, confirm), claims the free entry; the
 drawing closes and executes (its times moved into the past, then the scheduler's step runs — the clock advanced);
 the open page switches to the results by itself, the bell shows the win, the member confirms a shipping address on
-the prize page, and the public results verify with `python -m app.verify_draw <results URL>`.
+the prize page, and the public results verify with `python -m app.cli.verify_draw <results URL>`.
 
 Screenshots of every step go to `var/screenshots/sweepstakes/` (looked at by hand; not compared)."""
 
@@ -16,17 +16,18 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from app.db import write_session
-from app.security.passwords import hash_password
 from app.settings import ROOT
-from domain import drawings, ledger
-from domain.enums import TransactionType
+from app.system import System
 from domain.models import Drawing, Prize, User
-from domain.types import utcnow
+from domain.points import ledger
+from domain.shared.enums import TransactionType
+from domain.shared.types import utcnow
+from domain.sweepstakes import drawings
 from tasks.drawings import run_due_work
-from tests.browser.server import Server
-from tests.member_support import PASSWORD
+from tests.browser.server import BrowserServer
 from tests.support.builders import add_member
+from tests.support.db import hash_password, write_session
+from tests.support.members import PASSWORD
 
 pytestmark = pytest.mark.browser
 VIEWPORTS: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 800},
@@ -63,7 +64,7 @@ def _world() -> tuple[str, uuid.UUID]:
         return user.email, drawing.id
 
 
-def _advance_past_the_draw(drawing_id: uuid.UUID) -> None:
+def _advance_past_the_draw(system: System, drawing_id: uuid.UUID) -> None:
     """Move the drawing's sales close and drawing time into the past, then run the scheduler's due work (close and
     execute, each in its own transaction) — what the per-minute task does once the times have come."""
     with write_session() as session:
@@ -72,12 +73,12 @@ def _advance_past_the_draw(drawing_id: uuid.UUID) -> None:
         now = utcnow()
         drawing.sales_close, drawing.drawing_time = now - timedelta(minutes=6), now - timedelta(minutes=1)
         session.add(drawing)
-    steps = run_due_work()
+    steps = run_due_work(system)
     assert [s["kind"] for s in steps if s["drawing_id"] == str(drawing_id)] == ["close", "execute"], steps
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=list(VIEWPORTS))
-def test_buy_enter_free_draw_results_claim(app_server: Server, browser: Browser, viewport: str) -> None:
+def test_buy_enter_free_draw_results_claim(app_server: BrowserServer, browser: Browser, viewport: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page: Page = browser.new_context(viewport=VIEWPORTS[viewport]).new_page()
     page.set_default_timeout(20_000)
@@ -122,7 +123,7 @@ def test_buy_enter_free_draw_results_claim(app_server: Server, browser: Browser,
     shot("3-entered")
 
     page.evaluate("window.__sameDocument = true")
-    _advance_past_the_draw(drawing_id)
+    _advance_past_the_draw(app_server.system, drawing_id)
     # The open page notices the status change by itself (live re-read) and shows the winners.
     expect(page.get_by_text("Grace Walker (you!)")).to_be_visible(timeout=15_000)
     assert page.evaluate("window.__sameDocument") is True
@@ -160,7 +161,7 @@ def test_buy_enter_free_draw_results_claim(app_server: Server, browser: Browser,
     shot("9-rules")
 
     url = f"{base}/api/v1/drawings/{drawing_id}/results"
-    done = subprocess.run([sys.executable, "-m", "app.verify_draw", url], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "app.cli.verify_draw", url], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "RESULT: MATCH" in done.stdout

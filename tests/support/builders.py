@@ -1,9 +1,9 @@
 """Small test-data builders: members (user + profile, optionally a Terra connection) and Terra webhook bodies.
 
-Members are built with the real domain service (`domain.members`), so tests exercise the same path as the seed and
-the replay. Terra bodies follow the shapes of the official examples in `../shared/data/terra/openapi_webhook_examples`
-(notes/terra.md §2.4): `daily` carries running totals in `distance_data.steps` and `active_durations_data`;
-`activity` carries one workout session.
+Members are built with the real domain service (`domain.accounts.members`), so tests exercise the same path as the seed
+and the replay. Terra bodies follow the shapes of the official examples in
+`../shared/data/terra/openapi_webhook_examples` (notes/terra.md §2.4): `daily` carries running totals in
+`distance_data.steps` and `active_durations_data`; `activity` carries one workout session.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db import write_session
-from domain.calendar import PLATFORM_TZ
-from domain.members import connect_tracker, create_member
+from app.system import System
+from domain.accounts.members import connect_tracker, create_member
 from domain.models import TrackerConnection, User
+from domain.shared.calendar import PLATFORM_TZ
+from tests.support.db import write_session
 
 TEST_PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$test$not-a-real-hash"
 
@@ -62,9 +62,9 @@ def add_member(
     return Member(user.id, connection.terra_user_id, connection.id)
 
 
-def make_member(engine: Engine, **kwargs: Any) -> Member:
-    """`add_member` in its own committed write transaction on `engine`."""
-    with write_session(engine) as session:
+def make_member(system: System | None = None, **kwargs: Any) -> Member:
+    """`add_member` in its own committed unit of work on `system` (default: the current test System)."""
+    with write_session(system) as session:
         return add_member(session, **kwargs)
 
 

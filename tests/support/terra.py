@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlmodel import select
 
-from app.db import read_session
-from app.terra.signature import sign
+from app.adapters.terra.signature import sign
 from domain.models import WebhookDelivery
+from tests.support.db import read_session
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 EXAMPLES = SHARED / "data" / "terra" / "openapi_webhook_examples"

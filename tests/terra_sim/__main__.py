@@ -12,13 +12,13 @@ from pathlib import Path
 
 import uvicorn
 
-from app.logging_setup import configure_logging
-from app.settings import get_settings
+from app.adapters.log_config import configure_logging
+from app.settings import load_settings
 from tests.terra_sim.app import SimConfig, create_app
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = get_settings()
+    settings = load_settings()
     parser = argparse.ArgumentParser(prog="python -m tests.terra_sim", description="Local Terra stand-in")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)

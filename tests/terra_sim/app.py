@@ -111,7 +111,7 @@ class Fault:
 
 def sign(secret: str, raw_body: bytes, timestamp: int) -> str:
     """Terra's signature header value: `t=<unix>,v1=<hex HMAC-SHA256 of f"{t}.{raw_body}">` (written here
-    independently of FitTrack's `app.terra.signature`, so a test of one against the other means something)."""
+    independently of FitTrack's `app.adapters.terra.signature`, so a test of one against the other means something)."""
     mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
 

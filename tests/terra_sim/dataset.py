@@ -1,8 +1,8 @@
-"""The stand-in's data: the real Fitbit dataset (Furberg et al. 2016; `app.fitbit_dataset` reads and maps it) with
+"""The stand-in's data: the real Fitbit dataset (Furberg et al. 2016; `app.cli.fitbit_dataset` reads and maps it) with
 its dates shifted so the dataset's last day (2016-05-12) becomes yesterday (UTC) — so a fresh connection always has
 about a month of recent history.
 
-- Daily items: `app.fitbit_dataset.daily_payload` (PRODUCT.md §9 column mapping) for the shifted date.
+- Daily items: `app.cli.fitbit_dataset.daily_payload` (PRODUCT.md §9 column mapping) for the shifted date.
 - Activity items (workouts): derived from `hourlySteps_merged.csv` — each run of consecutive hours with at least
   `WORKOUT_HOURLY_STEPS` steps is one workout starting at the run's first hour, lasting steps / `CADENCE` minutes
   (at most the run's length), type 8 (running) when an hour reached `RUNNING_HOURLY_STEPS`, else 7 (walking).
@@ -11,13 +11,14 @@ about a month of recent history.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.fitbit_dataset import DailyRow, daily_payload, local_midnight, read_daily, read_hourly
+from app.cli.fitbit_dataset import DailyRow, daily_payload, local_midnight, read_daily, read_hourly
 
 WORKOUT_HOURLY_STEPS = 3000
 RUNNING_HOURLY_STEPS = 7000
@@ -29,15 +30,22 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+@functools.lru_cache(maxsize=4)
+def _load(data_dir: Path) -> tuple[dict[str, dict[date, DailyRow]], dict[tuple[str, date], list[tuple[int, int]]]]:
+    """The daily rows by person and date, and the hourly steps, of `data_dir` — read once per process (the CSVs are
+    read-only data; every stand-in shares them)."""
+    daily: dict[str, dict[date, DailyRow]] = defaultdict(dict)
+    for row in read_daily(data_dir):
+        daily[row.id][row.activity_date] = row
+    return dict(daily), read_hourly(data_dir)
+
+
 class SimDataset:
     """The dataset by person, with the date shift computed from `today` (a callable, UTC date) on every read."""
 
     def __init__(self, data_dir: Path, today: Callable[[], date] = utc_today) -> None:
         self.today = today
-        self.daily: dict[str, dict[date, DailyRow]] = defaultdict(dict)
-        for row in read_daily(data_dir):
-            self.daily[row.id][row.activity_date] = row
-        self.hourly = read_hourly(data_dir)
+        self.daily, self.hourly = _load(Path(data_dir).resolve())
         self.last_day = max(day for days in self.daily.values() for day in days)
         self.persons = sorted(self.daily)
 

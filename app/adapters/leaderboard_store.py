@@ -1,0 +1,294 @@
+"""Redis copy of the leaderboards (PRODUCT.md §5: "Redis sorted sets serve reads when Redis is configured; the
+database is the source of truth and can rebuild them").
+
+Layout, per board (tier code or OPEN) and period key (`domain.shared.calendar.period_key`, e.g. `weekly:2016-04-11`),
+all under one hash tag so a cluster keeps them together:
+
+- `lb:{<board>:<period_key>}:z` — sorted set, score = points earned in the period. The member string encodes the
+  tie-break data so Redis's own order *is* the ranking: with ZREVRANGE (score desc, then member bytes desc) the member
+  `<17 digits: 10^17-1 − reached_at in µs, 0 when never reached><6 digits: active days><32 hex: user id, each digit
+  inverted>` sorts earlier-reached first (never-reached last), then more active days, then lower user id — exactly
+  `domain.competition.leaderboards.ranking_order`. Ranks and windows are therefore exact O(log n) ZREVRANK/ZREVRANGE
+  calls, with no tie-group scanning, even when thousands of members share a score (e.g. 0 points).
+- `lb:{…}:h` — hash: user id (canonical string) → current member string (to find and replace a member's entry).
+- `lb:{…}:ready` — set once the zset was fully built from the database. Reads of a board that is not ready build it
+  first. Daily/weekly/monthly keys expire 40 days after the period ends; all-time keys never expire.
+
+Earned points in a period never go down (PRODUCT.md §4), so every write is an atomic "upsert unless lower" Lua
+script: a rebuild from an older database snapshot can never undo a fresher `refresh_member`.
+Display names and privacy are read from the database for the rows shown (≤ limit + 2·around + 1).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import cast
+
+import redis
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from domain.accounts.tiers import BOARD_CODES
+from domain.competition.leaderboards import (
+    AROUND,
+    DEFAULT_LIMIT,
+    Board,
+    MemberStanding,
+    assemble_board,
+    board_standings,
+    boards_for_user,
+    check_board,
+)
+from domain.models import Profile
+from domain.shared.calendar import day_start_utc, period_bounds, period_key, platform_day
+from domain.shared.enums import LeaderboardPrivacy, Period
+from domain.shared.types import utcnow
+
+KEY_PREFIX = "lb"
+TTL_AFTER_PERIOD = timedelta(days=40)
+MIN_TTL = timedelta(hours=1)  # keys of long-past periods (e.g. replayed 2016 data) still live this long
+_REACHED_MAX = 10**17 - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_BATCH = 2000
+_INVERT = str.maketrans("0123456789abcdef", "fedcba9876543210")
+
+# KEYS: zset, hash. ARGV: expire-at (unix seconds, 0 = never), then (user id, points, member) triples.
+_UPSERT = """
+local n = 0
+for i = 2, #ARGV, 3 do
+  local uid, pts, mem = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local old = redis.call('HGET', KEYS[2], uid)
+  local write = true
+  if old then
+    local cur = redis.call('ZSCORE', KEYS[1], old)
+    if cur and tonumber(cur) > pts then
+      write = false
+    elseif old ~= mem then
+      redis.call('ZREM', KEYS[1], old)
+    end
+  end
+  if write then
+    redis.call('ZADD', KEYS[1], pts, mem)
+    redis.call('HSET', KEYS[2], uid, mem)
+    n = n + 1
+  end
+end
+local at = tonumber(ARGV[1])
+if at > 0 then
+  redis.call('EXPIREAT', KEYS[1], at)
+  redis.call('EXPIREAT', KEYS[2], at)
+end
+return n
+"""
+
+# KEYS: zset, hash. ARGV: user ids to take off the board.
+_REMOVE = """
+local n = 0
+for i = 1, #ARGV do
+  local old = redis.call('HGET', KEYS[2], ARGV[i])
+  if old then
+    redis.call('ZREM', KEYS[1], old)
+    redis.call('HDEL', KEYS[2], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+"""
+
+
+# ------------------------------------------------------------------------------------------------ encoding
+def encode_member(user_id: uuid.UUID, reached_at: datetime | None, active_days: int) -> str:
+    """The zset member string for a standing (see module docstring); byte order desc = tie-break order."""
+    if reached_at is None:
+        inv_reached = 0
+    else:
+        micros = (reached_at - _EPOCH) // timedelta(microseconds=1)
+        inv_reached = _REACHED_MAX - min(max(micros, 0), _REACHED_MAX - 1)
+    return f"{inv_reached:017d}{min(max(active_days, 0), 999_999):06d}{user_id.hex.translate(_INVERT)}"
+
+
+def decode_member(member: str) -> tuple[uuid.UUID, int]:
+    """(user id, active days) from a member string."""
+    return uuid.UUID(hex=member[23:].translate(_INVERT)), int(member[17:23])
+
+
+# ------------------------------------------------------------------------------------------------ keys, ttl
+def board_keys(board: str, period: Period, day: date) -> tuple[str, str, str]:
+    """(zset, hash, ready) keys of `board` for the period containing platform day `day`."""
+    tag = f"{KEY_PREFIX}:{{{board}:{period_key(period, day)}}}"
+    return f"{tag}:z", f"{tag}:h", f"{tag}:ready"
+
+
+def expire_at(period: Period, day: date, now: datetime | None = None) -> int:
+    """Unix seconds at which a period's keys expire: 40 days after the period ends (at least 1 hour from `now`);
+    0 for all-time (never)."""
+    if period == Period.alltime:
+        return 0
+    end = period_bounds(period, day)[1]
+    moment = max(day_start_utc(end + timedelta(days=1)) + TTL_AFTER_PERIOD, (now or utcnow()) + MIN_TTL)
+    return int(moment.timestamp())
+
+
+# ------------------------------------------------------------------------------------------------ client
+def client_for(url: str) -> redis.Redis:
+    """A new redis-py client (decoded strings, its own connection pool) for `url`; the System keeps one
+    (`build_store`)."""
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
+# ------------------------------------------------------------------------------------------------ writes
+def _upsert(pipe: redis.client.Pipeline, keys: tuple[str, str, str], at: int,
+            standings: Sequence[MemberStanding]) -> None:
+    zkey, hkey, _ = keys
+    for i in range(0, len(standings), _BATCH):
+        args: list[str | int] = [at]
+        for s in standings[i:i + _BATCH]:
+            args += [str(s.user_id), s.points, encode_member(s.user_id, s.reached_at, s.active_days)]
+        pipe.eval(_UPSERT, 2, zkey, hkey, *args)
+
+
+def _remove(pipe: redis.client.Pipeline, keys: tuple[str, str, str], user_ids: Sequence[str]) -> None:
+    for i in range(0, len(user_ids), _BATCH):
+        pipe.eval(_REMOVE, 2, keys[0], keys[1], *user_ids[i:i + _BATCH])
+
+
+def rebuild_board(session: Session, client: redis.Redis, board: str, period: Period, day: date) -> int:
+    """Load one board-period from the database into Redis (every member, 0 points included), drop members no
+    longer on the board, and mark it ready. Returns the number of members. Never lowers a fresher score."""
+    period = Period(period)
+    keys = board_keys(board, period, day)
+    standings = board_standings(session, board=board, period=period, day=day)
+    at = expire_at(period, day)
+    current = {str(s.user_id) for s in standings}
+    stale = [str(u) for u in client.hkeys(keys[1]) if u not in current]
+    pipe = client.pipeline(transaction=False)
+    _upsert(pipe, keys, at, standings)
+    _remove(pipe, keys, stale)
+    if at:
+        pipe.set(keys[2], "1", exat=at)
+    else:
+        pipe.set(keys[2], "1")
+    pipe.execute()
+    return len(standings)
+
+
+def rebuild(session: Session, client: redis.Redis, boards: Iterable[str] | None = None, *,
+            day: date | None = None) -> int:
+    """Rebuild `boards` (default: all 30 tiers and OPEN) for every period containing platform day `day` (default:
+    today) from the database. Returns the number of board entries written. Raises InvalidInput for unknown boards."""
+    day = day or platform_day(utcnow())
+    total = 0
+    for board in boards if boards is not None else BOARD_CODES:
+        check_board(board)
+        for period in Period:
+            total += rebuild_board(session, client, board, period, day)
+    return total
+
+
+def refresh_member(session: Session, client: redis.Redis, user_id: uuid.UUID, days: Sequence[date]) -> int:
+    """Re-read the member's earned points for every period containing one of `days` (platform days) plus all-time
+    from the database and write them into each of their boards; take them off the boards they are no longer on
+    (tier change, ban). Call after the transaction that credited the points commits. Returns the number of
+    board-period entries written."""
+    boards = boards_for_user(session, user_id)
+    today = platform_day(utcnow())  # all-time has one key; any platform day names it
+    periods: dict[str, tuple[Period, date]] = {period_key(Period.alltime, today): (Period.alltime, today)}
+    for day in days:
+        for period in (Period.daily, Period.weekly, Period.monthly):
+            periods.setdefault(period_key(period, day), (period, day))
+    pipe = client.pipeline(transaction=False)
+    written = 0
+    for period, day in periods.values():
+        standing = None
+        if boards:
+            found = board_standings(session, board=boards[0], period=period, day=day, user_ids=[user_id])
+            standing = found[0] if found else None
+        at = expire_at(period, day)
+        for board in BOARD_CODES:
+            keys = board_keys(board, period, day)
+            if standing is not None and board in boards:
+                _upsert(pipe, keys, at, [standing])
+                written += 1
+            else:
+                _remove(pipe, keys, [str(user_id)])
+    pipe.execute()
+    return written
+
+
+# ------------------------------------------------------------------------------------------------ reads
+def read_board(
+    session: Session,
+    client: redis.Redis,
+    *,
+    board: str,
+    period: Period,
+    day: date,
+    viewer_id: uuid.UUID | None = None,
+    limit: int = DEFAULT_LIMIT,
+    around: int = AROUND,
+) -> Board:
+    """The same `Board` as `domain.competition.leaderboards.get_board` (database path), served from Redis. Builds the
+    board-period from the database first if it is not in Redis yet. Names and privacy come from the database."""
+    period = Period(period)
+    zkey, hkey, ready = board_keys(board, period, day)
+    if not client.exists(ready):
+        rebuild_board(session, client, board, period, day)
+    pipe = client.pipeline(transaction=False)
+    pipe.zcard(zkey)
+    pipe.zrevrange(zkey, 0, limit - 1, withscores=True)
+    pipe.hget(hkey, str(viewer_id) if viewer_id else "")
+    total, top, viewer_member = cast(tuple[int, list[tuple[str, float]], str | None], tuple(pipe.execute()))
+    ranked: dict[int, tuple[str, float]] = {i + 1: (m, s) for i, (m, s) in enumerate(top)}
+    if viewer_id is not None and viewer_member:
+        index = cast(int | None, client.zrevrank(zkey, viewer_member))
+        if index is not None:
+            lo = max(0, index - around)
+            window = cast(list[tuple[str, float]], client.zrevrange(zkey, lo, index + around, withscores=True))
+            for i, (m, s) in enumerate(window):
+                ranked[lo + i + 1] = (m, s)
+    decoded = {rank: (*decode_member(m), int(s)) for rank, (m, s) in ranked.items()}
+    names = _names(session, [uid for uid, _, _ in decoded.values()])
+    rows = []
+    for rank, (uid, active_days, points) in decoded.items():
+        name, privacy = names.get(uid, ("", LeaderboardPrivacy.hidden.value))
+        rows.append((rank, uid, name, privacy, points, active_days))
+    return assemble_board(board, period, day, rows, int(total), viewer_id=viewer_id, limit=limit, around=around)
+
+
+def _names(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    if not user_ids:
+        return {}
+    profiles: sa.Table = Profile.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa.select(profiles.c.user_id, profiles.c.display_name, profiles.c.leaderboard_privacy)
+        .where(profiles.c.user_id.in_(user_ids))
+    ).all()
+    return {r.user_id: (r.display_name, r.leaderboard_privacy) for r in rows}
+
+
+class RedisBoardStore:
+    """`domain.competition.leaderboards.BoardStore` backed by Redis sorted sets: pass it as `get_board(...,
+    store=...)`."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def read_board(self, session: Session, *, board: str, period: Period, day: date,
+                   viewer_id: uuid.UUID | None, limit: int, around: int) -> Board:
+        return read_board(session, self.client, board=board, period=period, day=day, viewer_id=viewer_id,
+                          limit=limit, around=around)
+
+    def refresh_member(self, session: Session, user_id: uuid.UUID, days: Sequence[date]) -> int:
+        """`refresh_member` on this store's Redis."""
+        return refresh_member(session, self.client, user_id, days)
+
+    def rebuild(self, session: Session, boards: Iterable[str] | None = None, *, day: date | None = None) -> int:
+        """`rebuild` on this store's Redis."""
+        return rebuild(session, self.client, boards, day=day)
+
+
+def build_store(redis_url: str | None) -> RedisBoardStore | None:
+    """The read store for `REDIS_URL`: Redis sorted sets when set, else None (boards are read from the database)."""
+    return RedisBoardStore(client_for(redis_url)) if redis_url else None

@@ -1,0 +1,1 @@
+"""Terra integration: webhook signatures, the REST client and its circuit breaker."""

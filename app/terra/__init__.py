@@ -1,1 +1,0 @@
-"""Terra integration: webhook signatures (and, later, the REST client)."""

@@ -1,0 +1,122 @@
+"""`POST /webhooks/terra` — Terra's webhook (issue 2 §7, notes/terra.md §2).
+
+Order of work: verify the signature over the raw body (401 and nothing stored when it fails) → decode and check the
+shape (400 problem details, nothing stored) → store the raw delivery (a repeated `X-Terra-Trace-Id` is acknowledged
+and not stored or processed again) → enqueue its processing (`system.jobs.enqueue("process_webhook_delivery", id)`)
+→ answer 200. Processing happens in the `process_webhook_delivery` task (`tasks.webhooks`). The route uses the
+`System` the app was built with (`app.api.deps.SystemDep`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import sqlalchemy as sa
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+
+from app.adapters import metrics
+from app.adapters.terra import signature
+from app.system import System
+from app.web.deps import SystemDep
+from app.web.problems import problem_response
+from domain.models import WebhookDelivery
+from domain.shared.errors import InvalidInput
+from domain.tracking.terra_payloads import TerraEnvelope, parse_event
+
+router = APIRouter(tags=["webhooks"])
+log = structlog.get_logger(__name__)
+MAX_BODY_BYTES = 10 * 1024 * 1024  # Terra chunks large requests to at most 10 MB per payload
+PROCESS_TASK = "process_webhook_delivery"
+
+
+def _ordering_ts(value: str | None, signed_at: int) -> int:
+    """`X-Terra-Ordering-Timestamp` (unix ms); when absent or malformed, the signature's timestamp (unix s → ms),
+    which a resent old payload keeps, so it still cannot overwrite newer data."""
+    if value and value.strip().isdigit():
+        return int(value.strip())
+    return signed_at * 1000
+
+
+def terra_user_id(event: TerraEnvelope) -> str | None:
+    """The Terra user a delivery is about (unknown event types carry `user` as a plain dict), at most 64 chars."""
+    user = getattr(event, "user", None) or getattr(event, "new_user", None)
+    value = user.get("user_id") if isinstance(user, dict) else getattr(user, "user_id", None)
+    return str(value)[:64] if value else None
+
+
+def store_delivery(system: System, body: str, event: TerraEnvelope, trace_id: str | None, ordering_ts: int,
+                   reference: str | None) -> uuid.UUID | None:
+    """Insert the raw delivery (one unit of work); returns its id, or None when `trace_id` was already stored (a
+    duplicate)."""
+    delivery = WebhookDelivery(
+        trace_id=trace_id[:128] if trace_id else None, event_type=event.type[:64],
+        terra_user_id=terra_user_id(event), reference=reference[:128] if reference else None,
+        ordering_ts=ordering_ts, body=body,
+    )
+    try:
+        with system.uow() as uow:
+            if trace_id and uow.exec(
+                select(WebhookDelivery.id).where(WebhookDelivery.trace_id == delivery.trace_id)
+            ).first():
+                return None
+            uow.add(delivery)
+    except sa.exc.IntegrityError:
+        return None  # a concurrent duplicate won the race on the unique trace id
+    return delivery.id
+
+
+def enqueue(system: System, delivery_id: uuid.UUID) -> None:
+    """Hand the delivery to the queue. A failure here loses nothing: the sweeper re-enqueues stored deliveries."""
+    try:
+        system.jobs.enqueue(PROCESS_TASK, str(delivery_id))
+    except Exception:  # noqa: BLE001 - the delivery is stored; the periodic sweeper will pick it up
+        log.exception("webhook.enqueue_failed", delivery_id=str(delivery_id))
+
+
+@router.post("/webhooks/terra", summary="Terra webhook (signed)", responses={401: {}, 400: {}, 413: {}})
+async def terra_webhook(request: Request, system: SystemDep) -> JSONResponse:
+    settings = system.settings
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        metrics.webhook_delivery("invalid")
+        return problem_response(413, detail="webhook body larger than 10 MB")
+    try:
+        signed_at = signature.verify(raw, signature.signature_header(request.headers), settings.terra_signing_secret,
+                         tolerance=settings.terra_signature_tolerance_seconds or None)
+    except signature.SignatureError as exc:
+        log.warning("webhook.signature_rejected", reason=str(exc))
+        metrics.webhook_delivery("signature_rejected")
+        return problem_response(
+            401, "Invalid webhook signature", str(exc), headers={"WWW-Authenticate": "Terra-Signature"}
+        )
+    try:
+        body = raw.decode("utf-8")
+        event = parse_event(json.loads(body))
+    except UnicodeDecodeError:
+        metrics.webhook_delivery("invalid")
+        return problem_response(400, "Malformed body", "the webhook body must be UTF-8 encoded JSON")
+    except json.JSONDecodeError as exc:
+        metrics.webhook_delivery("invalid")
+        return problem_response(400, "Malformed JSON", f"the webhook body is not valid JSON: {exc}")
+    except InvalidInput as exc:
+        metrics.webhook_delivery("invalid")
+        return problem_response(400, "Invalid webhook payload", exc.detail, errors=exc.extra.get("errors"))
+    trace_id = request.headers.get("x-terra-trace-id")
+    delivery_id = await run_in_threadpool(
+        store_delivery, system, body, event, trace_id,
+        _ordering_ts(request.headers.get("x-terra-ordering-timestamp"), signed_at),
+        request.headers.get("terra-reference"),
+    )
+    if delivery_id is None:
+        log.info("webhook.duplicate", trace_id=trace_id, event_type=event.type)
+        metrics.webhook_delivery("duplicate")
+        return JSONResponse({"status": "duplicate", "trace_id": trace_id})
+    await run_in_threadpool(enqueue, system, delivery_id)
+    log.info("webhook.accepted", delivery_id=str(delivery_id), event_type=event.type, trace_id=trace_id)
+    metrics.webhook_delivery("accepted")
+    return JSONResponse({"status": "accepted", "delivery_id": str(delivery_id)})

@@ -1,0 +1,1 @@
+"""Administration (PRODUCT.md §7): overview analytics, moderation, exports and system bookkeeping."""

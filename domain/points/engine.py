@@ -1,0 +1,225 @@
+"""The points engine (PRODUCT.md §4): what a platform day deserves, and the ledger entries that bring the member's
+credited points for that day up to it.
+
+Recompute is idempotent: a day's deserved points are a pure function of its latest stored data (the chosen daily
+summary, the day's deduplicated workout sessions and the streak), and only the difference to what the day already
+got (credited + held for review) is posted. Replaying or re-receiving payloads changes nothing; a later payload that
+lowers a day never claws points back — it is recorded as a `lowered_total` review item. Implausible days are held
+(`held_points` review item) instead of credited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from domain.models import Activity, DailyPointTotal, DailySummary, ReviewItem, TrackerConnection
+from domain.points import ledger
+from domain.points.ledger import Clock
+from domain.points.rules import (
+    STREAK_BONUS_MAX_DAYS,
+    WORKOUT_MIN_SECONDS,
+    DayActivity,
+    DayAward,
+    day_award,
+    is_qualifying,
+    plausibility_problems,
+)
+from domain.shared.enums import ReviewKind, ReviewStatus, TransactionType
+from domain.shared.events import PointsCredited
+from domain.shared.types import utcnow
+from domain.shared.uow import UnitOfWork
+
+MANUAL_UPLOAD = 2  # Terra UploadType 2 = manual entry: earns nothing (PRODUCT.md §4 "Source trust")
+
+
+@dataclass(frozen=True)
+class DayResult:
+    """Outcome of one recompute: `deserved` (capped total), what was `credited_now` / `held_now` (points) by this
+    call, and `lowered` when the data now deserves less than the day already got."""
+
+    user_id: uuid.UUID
+    platform_day: date
+    award: DayAward
+    credited_now: int
+    held_now: int
+    lowered: bool
+
+    @property
+    def deserved(self) -> int:
+        return self.award.total
+
+
+def _choose(rows: Iterable, primary_ids: set[uuid.UUID]):  # type: ignore[no-untyped-def]
+    """Pick one record among duplicates: primary tracker → most detailed → first received (PRODUCT.md §4)."""
+    return min(
+        rows, key=lambda r: (r.connection_id not in primary_ids, -r.metric_fields, r.first_received_at, str(r.id))
+    )
+
+
+def _primary_connection_ids(session: Session, user_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(session.exec(select(TrackerConnection.id).where(
+        TrackerConnection.user_id == user_id, TrackerConnection.is_primary == sa.true())).all())
+
+
+def chosen_summaries(session: Session, user_id: uuid.UUID, start: date, end: date) -> dict[date, DailySummary]:
+    """The winning daily summary per platform day in [start, end] across the member's connections."""
+    primary = _primary_connection_ids(session, user_id)
+    by_day: dict[date, list[DailySummary]] = {}
+    rows = session.exec(select(DailySummary).where(
+        DailySummary.user_id == user_id, DailySummary.summary_date >= start, DailySummary.summary_date <= end)).all()
+    for row in rows:
+        by_day.setdefault(row.summary_date, []).append(row)
+    return {d: _choose(candidates, primary) for d, candidates in by_day.items()}
+
+
+def summary_activity(summary: DailySummary | None) -> DayActivity:
+    """The points inputs of a daily summary; manual uploads and missing data count as nothing."""
+    if summary is None or summary.upload_type == MANUAL_UPLOAD:
+        return DayActivity()
+    return DayActivity(steps=summary.steps, vigorous_seconds=summary.vigorous_seconds,
+                       moderate_seconds=summary.moderate_seconds, light_seconds=summary.low_seconds)
+
+
+def distinct_sessions(session: Session, user_id: uuid.UUID, day: date) -> list[Activity]:
+    """The day's workout sessions with cross-device duplicates merged: sessions of the same type whose times
+    overlap are one session, represented by primary tracker → most detailed → first received. Manual uploads are
+    excluded."""
+    primary = _primary_connection_ids(session, user_id)
+    rows = [a for a in session.exec(select(Activity).where(Activity.user_id == user_id, Activity.platform_day == day))
+            if a.upload_type != MANUAL_UPLOAD]
+    rows.sort(key=lambda a: (a.start_time, a.end_time))
+    clusters: list[list[Activity]] = []
+    for activity in rows:
+        for cluster in clusters:
+            if any(o.activity_type == activity.activity_type and o.start_time < activity.end_time
+                   and activity.start_time < o.end_time for o in cluster):
+                cluster.append(activity)
+                break
+        else:
+            clusters.append([activity])
+    return [_choose(cluster, primary) for cluster in clusters]
+
+
+def streak_length(summaries: dict[date, DailySummary], day: date, max_days: int = STREAK_BONUS_MAX_DAYS) -> int:
+    """Consecutive qualifying days ending at `day` (0 if `day` does not qualify) in `summaries` (chosen summaries
+    by day), counting at most `max_days` (default 10: the streak bonus stops growing there, PRODUCT.md §4)."""
+    length = 0
+    current = day
+    while length < max_days and is_qualifying(summary_activity(summaries.get(current))):
+        length += 1
+        current -= timedelta(days=1)
+    return length
+
+
+def _open_amount(session: Session, user_id: uuid.UUID, day: date) -> int:
+    """Points of the day sitting in held-points review items that are pending or were rejected."""
+    value = session.exec(select(sa.func.coalesce(sa.func.sum(ReviewItem.amount), 0)).where(
+        ReviewItem.user_id == user_id, ReviewItem.platform_day == day, ReviewItem.kind == ReviewKind.held_points.value,
+        col(ReviewItem.status).in_([ReviewStatus.pending.value, ReviewStatus.rejected.value]))).one()
+    return int(value)
+
+
+def _upsert_review(session: Session, *, user_id: uuid.UUID, day: date, kind: ReviewKind, amount: int, reason: str,
+                   evidence: dict, clock: Clock) -> ReviewItem:
+    item = session.exec(select(ReviewItem).where(
+        ReviewItem.user_id == user_id, ReviewItem.platform_day == day, ReviewItem.kind == kind.value,
+        ReviewItem.status == ReviewStatus.pending.value)).first()
+    now = clock()
+    if item is None:
+        item = ReviewItem(user_id=user_id, platform_day=day, kind=kind.value, amount=0, reason=reason, created_at=now)
+    item.amount += amount
+    item.reason = reason[:255]
+    item.evidence = evidence
+    item.updated_at = now
+    session.add(item)
+    return item
+
+
+def recompute_day(session: UnitOfWork, user_id: uuid.UUID, day: date, clock: Clock = utcnow) -> DayResult:
+    """Bring the member's credited points for platform day `day` up to what its latest data deserves.
+
+    Locks the member's row (one recompute per member at a time), computes the award from the stored data, and posts
+    the positive difference as an `earn` entry with idempotency key `earn:{user}:{day}:{accounted}:{deserved}`, or
+    holds it for review when the day is implausible. Returns the `DayResult`. Raises `NotFound` for an unknown member.
+    Nothing is committed here (the caller's write transaction makes it atomic); records `PointsCredited` when
+    points were credited or held."""
+    ledger.lock_user(session, user_id)
+    summaries = chosen_summaries(session, user_id, day - timedelta(days=STREAK_BONUS_MAX_DAYS - 1), day)
+    summary = summaries.get(day)
+    inputs = summary_activity(summary)
+    sessions = distinct_sessions(session, user_id, day)
+    workouts = [a for a in sessions if a.duration_seconds >= WORKOUT_MIN_SECONDS]
+    inputs = DayActivity(steps=inputs.steps, vigorous_seconds=inputs.vigorous_seconds,
+                         moderate_seconds=inputs.moderate_seconds, light_seconds=inputs.light_seconds,
+                         workouts=len(workouts))
+    award = day_award(inputs, streak_length(summaries, day))
+    active_seconds = inputs.vigorous_seconds + inputs.moderate_seconds + inputs.light_seconds
+    if summary is not None and summary.upload_type != MANUAL_UPLOAD:
+        active_seconds = max(active_seconds, summary.activity_seconds or 0)
+    cadences = [a.steps / (a.duration_seconds / 60) for a in sessions if a.steps and a.duration_seconds > 0]
+    problems = plausibility_problems(steps=inputs.steps, active_seconds=active_seconds, activity_cadences=cadences)
+
+    total = session.get(DailyPointTotal, (user_id, day))
+    if total is None:
+        total = DailyPointTotal(user_id=user_id, platform_day=day, points=0)
+        session.add(total)
+    credited = total.points
+    accounted = credited + _open_amount(session, user_id, day)
+    now = clock()
+    total.deserved = award.total
+    total.breakdown = {**award.as_dict(), "held": accounted - credited}
+    total.updated_at = now
+    evidence = {"summary_id": str(summary.id) if summary else None,
+                "delivery_id": str(summary.delivery_id) if summary and summary.delivery_id else None,
+                "steps": inputs.steps, "active_seconds": active_seconds, "workouts": len(workouts),
+                "deserved": award.total, "credited": credited, "problems": problems}
+
+    credited_now = held_now = 0
+    lowered = award.total < accounted
+    if award.total > accounted:
+        difference = award.total - accounted
+        if problems:
+            _upsert_review(session, user_id=user_id, day=day, kind=ReviewKind.held_points, amount=difference,
+                           reason="; ".join(problems), evidence=evidence, clock=clock)
+            held_now = difference
+        else:
+            ledger.post(session, user_id=user_id, transaction_type=TransactionType.earn, amount=difference,
+                        idempotency_key=f"earn:{user_id}:{day.isoformat()}:{accounted}:{award.total}",
+                        reference_type="daily_points", reference_id=day.isoformat(),
+                        description=f"Activity points for {day.isoformat()}", platform_day=day, clock=clock)
+            credited_now = difference
+    elif lowered:
+        _upsert_review(session, user_id=user_id, day=day, kind=ReviewKind.lowered_total, amount=0,
+                       reason=f"Latest data deserves {award.total} points; the day already has {accounted}",
+                       evidence=evidence, clock=clock)
+    if problems and credited > 0:
+        # Points credited while the day still looked plausible stay credited (awards never go down automatically);
+        # an admin sees the day as a plausibility flag and can adjust by hand.
+        _upsert_review(session, user_id=user_id, day=day, kind=ReviewKind.plausibility, amount=0,
+                       reason=f"{credited} points already credited; " + "; ".join(problems), evidence=evidence,
+                       clock=clock)
+    session.flush()
+    if credited_now or held_now:
+        session.record(PointsCredited(user_id, day, credited_now, held_now))
+    return DayResult(user_id, day, award, credited_now, held_now, lowered)
+
+
+def recompute_days(session: UnitOfWork, user_id: uuid.UUID, days: Iterable[date],
+                   clock: Clock = utcnow) -> list[DayResult]:
+    """Recompute the given platform days and every later day whose streak bonus they can change (the 9 following
+    days that have data), each exactly once in date order, so the result does not depend on the order in which
+    days arrive. Returns one `DayResult` per recomputed day."""
+    touched = set(days)
+    if not touched:
+        return []
+    later = session.exec(select(col(DailySummary.summary_date)).distinct().where(
+        DailySummary.user_id == user_id, DailySummary.summary_date > min(touched),
+        DailySummary.summary_date < max(touched) + timedelta(days=STREAK_BONUS_MAX_DAYS))).all()
+    affected = touched | {d for d in later if any(0 < (d - t).days < STREAK_BONUS_MAX_DAYS for t in touched)}
+    return [recompute_day(session, user_id, day, clock) for day in sorted(affected)]

@@ -1,0 +1,1 @@
+"""Admin pages (role `admin`, checked at load and on every event)."""

@@ -1,0 +1,1 @@
+"""Member pages (signed in)."""
