@@ -33,7 +33,7 @@ from tests.support.db import read_session, write_session
 from tests.support.jobs import ensure_tasks, eventually, running_consumer
 from tests.support.terra import daily_body, post_webhook, signed_headers, wait_processed
 
-WORKER_REDIS_URL = "redis://127.0.0.1:6379/9"
+WORKER_REDIS_URL = f"{os.environ.get('TEST_REDIS_URL', 'redis://127.0.0.1:6379')}/9"
 
 
 def value(name: str, **labels: str) -> float:
