@@ -6,7 +6,9 @@ Moving-window limits from the `limits` library:
 - lockout: 5 *failed* attempts per account within 15 minutes lock that account key until the oldest failure leaves
   the window (at most 15 minutes). Keys are SHA-256 of the email, so unknown and known emails behave identically
   (no enumeration) and no email is stored in the limiter.
-Storage: in memory by default; Redis (`REDIS_URL`) when set, so limits hold across instances.
+Storage: in memory by default; Redis (`REDIS_URL`) when set, so limits hold across instances. While Redis fails
+(issue 13 §3, `app.adapters.redis_guard`) the limits are counted in this process's memory instead, so sign-in keeps
+working (and stays throttled per instance) and no request waits on a dead Redis.
 """
 
 from __future__ import annotations
@@ -14,17 +16,21 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from app.adapters.redis_guard import RedisGuard
 from app.settings import Settings
 from domain.accounts.users import normalize_email
 
 ACCOUNT_LIMIT = parse("5/minute")
 IP_LIMIT = parse("20/minute")
 LOCKOUT_LIMIT = parse("5/15 minutes")
+T = TypeVar("T")
 
 
 class RateLimited(Exception):
@@ -43,46 +49,60 @@ class Throttle:
     - `hit(item, *identifiers)`: one generic hit (e.g. "sync now"), True when allowed;
     - `retry_after(item, *identifiers)`: whole seconds until the window frees a slot."""
 
-    def __init__(self, storage_uri: str = "memory://") -> None:
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+    def __init__(self, storage_uri: str = "memory://", *, timeout: float = 0.25,
+                 guard: RedisGuard | None = None) -> None:
+        options: dict[str, float] = {}
+        if storage_uri.startswith(("redis://", "rediss://", "unix://")):
+            options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
+        self._fallback = MovingWindowRateLimiter(MemoryStorage())
+        self._guard = guard or RedisGuard("throttle")
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> Throttle:
-        """Redis storage when `REDIS_URL` is set (limits hold across instances), else memory."""
-        return cls(settings.redis_url or "memory://")
+    def for_settings(cls, settings: Settings, guard: RedisGuard | None = None) -> Throttle:
+        """Redis storage when `REDIS_URL` is set (limits hold across instances; `guard` is its circuit breaker),
+        else memory."""
+        return cls(settings.redis_url or "memory://", timeout=settings.redis_timeout_seconds, guard=guard)
+
+    def _call(self, use: Callable[[MovingWindowRateLimiter], T]) -> T:
+        """`use(limiter)` on the configured storage, or on the in-memory fallback while Redis fails."""
+        return self._guard.call(lambda: use(self.limiter), lambda: use(self._fallback))
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one hit; True when it is within the limit."""
-        return bool(self.limiter.hit(item, *identifiers))
+        return bool(self._call(lambda limiter: limiter.hit(item, *identifiers)))
+
+    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """True when one more hit would be within the limit (counts nothing)."""
+        return bool(self._call(lambda limiter: limiter.test(item, *identifiers)))
 
     def retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
         """Seconds (≥ 0) until the oldest hit of `identifiers` leaves the window of `item`."""
-        reset_time, _remaining = self.limiter.get_window_stats(item, *identifiers)
+        reset_time, _remaining = self._call(lambda limiter: limiter.get_window_stats(item, *identifiers))
         return math.ceil(reset_time - time.time())
 
     def check_login_allowed(self, email: str, ip: str | None) -> None:
         """Count one sign-in attempt for `email` from `ip`; raise `RateLimited` if the account is locked out or the
         account (5/min) or IP (20/min) limit is exceeded. Call before verifying the password."""
-        limiter = self.limiter
         account = _account_key(email)
-        if not limiter.test(LOCKOUT_LIMIT, "login-fail", account):
+        if not self.test(LOCKOUT_LIMIT, "login-fail", account):
             raise RateLimited(
                 "Too many failed sign-in attempts for this account. Try again in 15 minutes.",
                 self.retry_after(LOCKOUT_LIMIT, "login-fail", account),
             )
         ip_key = ip or "unknown"
-        if not limiter.hit(IP_LIMIT, "login-ip", ip_key):
+        if not self.hit(IP_LIMIT, "login-ip", ip_key):
             raise RateLimited("Too many sign-in attempts from your network. Try again in a minute.",
                               self.retry_after(IP_LIMIT, "login-ip", ip_key))
-        if not limiter.hit(ACCOUNT_LIMIT, "login-acct", account):
+        if not self.hit(ACCOUNT_LIMIT, "login-acct", account):
             raise RateLimited("Too many sign-in attempts for this account. Try again in a minute.",
                               self.retry_after(ACCOUNT_LIMIT, "login-acct", account))
 
     def record_login_failure(self, email: str) -> bool:
         """Count a failed sign-in (wrong email or password) toward the 15-minute lockout of that account key; returns
         True when this failure locked the account (the 5th within the window)."""
-        self.limiter.hit(LOCKOUT_LIMIT, "login-fail", _account_key(email))
-        return not self.limiter.test(LOCKOUT_LIMIT, "login-fail", _account_key(email))
+        self.hit(LOCKOUT_LIMIT, "login-fail", _account_key(email))
+        return not self.test(LOCKOUT_LIMIT, "login-fail", _account_key(email))
 
 
 def _account_key(email: str) -> str:
