@@ -5,14 +5,8 @@ timeout per use, and use Redis again once it answers (`app/adapters/redis_guard.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.adapters.redis_guard import FALLBACKS
+from app.cli.devserver import RedisProcess, running_redis
 from app.system import System
 from tests.support.members import PASSWORD, email_of, member
 
@@ -30,74 +25,16 @@ from tests.support.members import PASSWORD, email_of, member
 # catches a hang.
 NO_HANG = 2.0
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs Debian's redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisServer:
-    """A private redis-server process that a test can freeze, thaw, kill and restart."""
-
-    def __init__(self, folder: Path) -> None:
-        self.port = _free_port()
-        self.folder = folder
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        probe = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                probe.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)  # polling the server's socket: there is no event to await
-        probe.close()
-
-    @contextmanager
-    def frozen(self) -> Iterator[None]:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGSTOP)
-        try:
-            yield
-        finally:
-            os.kill(self.process.pid, signal.SIGCONT)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGCONT)
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+def private_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    with running_redis(tmp_path / "redis") as server:
+        yield server
 
 
 @pytest.fixture
-def redis_system(private_redis: RedisServer, system_factory: Callable[..., System]) -> System:
+def redis_system(private_redis: RedisProcess, system_factory: Callable[..., System]) -> System:
     """A System on the private Redis whose circuits retry Redis 0.2 s after a failure."""
     return system_factory(redis_url=private_redis.url, redis_circuit_reset_seconds=0.2)
 
@@ -116,7 +53,7 @@ def _wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
 
 
 def test_sign_in_answers_within_half_a_second_with_redis_frozen_or_gone(
-        redis_system: System, private_redis: RedisServer, api_app: FastAPI) -> None:
+        redis_system: System, private_redis: RedisProcess, api_app: FastAPI) -> None:
     api_app.state.system = redis_system
     built = member()
     email = email_of(built.user_id)
@@ -139,7 +76,7 @@ def test_sign_in_answers_within_half_a_second_with_redis_frozen_or_gone(
         assert response.status_code == 200 and seconds < NO_HANG  # type: ignore[attr-defined]
 
 
-def test_cache_falls_back_and_returns_to_redis(redis_system: System, private_redis: RedisServer) -> None:
+def test_cache_falls_back_and_returns_to_redis(redis_system: System, private_redis: RedisProcess) -> None:
     cache = redis_system.cache
     cache.set("k", {"v": 1}, ttl_seconds=60)
     fallbacks = FALLBACKS.labels("cache")._value.get()
@@ -157,7 +94,7 @@ def test_cache_falls_back_and_returns_to_redis(redis_system: System, private_red
 
 
 async def test_pubsub_keeps_this_instance_live_while_redis_is_gone(
-        redis_system: System, private_redis: RedisServer) -> None:
+        redis_system: System, private_redis: RedisProcess) -> None:
     pubsub = redis_system.pubsub
     listener = cast(AsyncGenerator[dict[str, Any], None], pubsub.listen("points"))
     first = asyncio.ensure_future(listener.__anext__())
@@ -179,7 +116,7 @@ async def test_pubsub_keeps_this_instance_live_while_redis_is_gone(
 
 
 def test_enqueue_skips_a_dead_redis_and_the_health_check_says_so(
-        redis_system: System, private_redis: RedisServer, api_app: FastAPI) -> None:
+        redis_system: System, private_redis: RedisProcess, api_app: FastAPI) -> None:
     assert redis_system.jobs.enqueue("ping") is not None
     private_redis.kill()
     result, seconds = _timed(lambda: redis_system.jobs.enqueue("ping"))
