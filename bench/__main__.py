@@ -12,7 +12,9 @@ next to its target and the figure measured before the work that improved it):
 - `live_push` (`bench.live_push_bench`): webhook → live change on many open pages, CPU per push per page, memory per
   page, page load (§2, §7);
 - `draws` (`bench.draws`): a 1,000,000-ticket draw, close + execute, peak memory, results pages, ticket list (§5);
-- `sync` (`bench.sync`): Terra sync scheduling against the stand-in (issue 5).
+- `sync` (`bench.sync`): Terra sync scheduling against the stand-in (issue 5);
+- `redis_outage` (`bench.redis_outage`): sign-in and every board with Redis killed and frozen, live updates after it
+  returns, in the production topology (issue 13 §3).
 
 Writes `bench-results/bench.json` (everything), `bench-results/<name>.json` and `bench-results/BENCH.md` (summary with
 machine details: `uname -a`, nproc, Python, date, load average before and after, the command). Options: `--quick`
@@ -42,6 +44,7 @@ RESULTS = ROOT / "bench-results"
 BENCHES: tuple[tuple[str, str], ...] = (
     ("load", "bench.load_bench"), ("ingest", "bench.ingest_bench"), ("leaderboard", "bench.leaderboard_bench"),
     ("live_push", "bench.live_push_bench"), ("draws", "bench.draws"), ("sync", "bench.sync"),
+    ("redis_outage", "bench.redis_outage"),
 )
 
 
