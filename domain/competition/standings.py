@@ -278,8 +278,11 @@ def _excluded() -> sa.Select[Any]:
 
 
 def _key(board: str, period: Period, start: date) -> list[sa.ColumnElement[bool]]:
-    return [_st.c.board == board, _st.c.period == period.value, _st.c.period_start == start,
-            _st.c.user_id.notin_(_excluded())]
+    return [_st.c.board == board, _st.c.period == period.value, _st.c.period_start == start]
+
+
+def _live() -> sa.ColumnElement[bool]:
+    return _st.c.user_id.notin_(_excluded())
 
 
 def _before(s: Standing) -> sa.ColumnElement[bool]:
@@ -317,7 +320,13 @@ def _select() -> sa.Select[Any]:
 
 
 def _count(db: Executor, *where: sa.ColumnElement[bool]) -> int:
-    return int(db.execute(sa.select(sa.func.count()).select_from(_st).where(*where)).scalar_one())
+    """How many rows of members who are not banned or deleted match `where`: an index-only range count minus the
+    (few) excluded members' rows, found from `ix_users_status` (keeps the count off any per-row membership test)."""
+    count = sa.select(sa.func.count()).select_from(_st)
+    rows = int(db.execute(count.where(*where)).scalar_one())
+    if not rows:
+        return 0
+    return rows - int(db.execute(count.where(*where, _st.c.user_id.in_(_excluded()))).scalar_one())
 
 
 def _zeros(db: Executor, board: str, period: Period, start: date, *, after: uuid.UUID | None = None,
@@ -368,17 +377,17 @@ def read_board(db: Executor, *, board: str, period: Period, day: date, viewer_id
     if total == 0:
         return [], 0
     dense = period == Period.alltime  # all-time rows include the 0-point members; period rows do not
-    rows = _ranked(_standings(db, _select().where(*key).order_by(*_ORDER).limit(limit)), 1)
+    rows = _ranked(_standings(db, _select().where(*key, _live()).order_by(*_ORDER).limit(limit)), 1)
     if not dense and len(rows) < limit:
         rows += _zero_rows(_zeros(db, board, period, start, limit=limit - len(rows)), len(rows) + 1)
     if viewer_id is None:
         return rows, total
-    mine = _standings(db, _select().where(*key, _st.c.user_id == viewer_id))
+    mine = _standings(db, _select().where(*key, _live(), _st.c.user_id == viewer_id))
     if mine:
         me = mine[0]
         rank = 1 + _count(db, *key, _before(me))
-        above = _standings(db, _select().where(*key, _before(me)).order_by(*_REVERSED).limit(around))
-        below = _standings(db, _select().where(*key, _after(me)).order_by(*_ORDER).limit(around))
+        above = _standings(db, _select().where(*key, _live(), _before(me)).order_by(*_REVERSED).limit(around))
+        below = _standings(db, _select().where(*key, _live(), _after(me)).order_by(*_ORDER).limit(around))
         rows += _ranked(list(reversed(above)), rank - len(above))
         rows += _ranked([me, *below], rank)
         if not dense and len(below) < around:
@@ -394,7 +403,7 @@ def read_board(db: Executor, *, board: str, period: Period, day: date, viewer_id
     lower = _zeros(db, board, period, start, before=viewer_id, limit=around)
     rows += _zero_rows(list(reversed(lower)), rank - len(lower))
     if len(lower) < around:
-        last = _standings(db, _select().where(*key).order_by(*_REVERSED).limit(around - len(lower)))
+        last = _standings(db, _select().where(*key, _live()).order_by(*_REVERSED).limit(around - len(lower)))
         rows += _ranked(list(reversed(last)), with_points - len(last) + 1)
     rows.append(RankedRow(rank, viewer_id, 0, 0))
     rows += _zero_rows(_zeros(db, board, period, start, after=viewer_id, limit=around), rank + 1)
