@@ -1013,7 +1013,7 @@ CREATE INDEX ix_board_standings_user_id ON board_standings (user_id)
 
 /
 
-CREATE INDEX ix_users_status ON users (status)
+CREATE INDEX ix_users_status ON users (status, id)
 
 /
 

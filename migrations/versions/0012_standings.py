@@ -41,7 +41,7 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index("ix_board_standings_user_id", "board_standings", ["user_id"], unique=False)
-    op.create_index("ix_users_status", "users", ["status"], unique=False)
+    op.create_index("ix_users_status", "users", ["status", "id"], unique=False)
     if not context.is_offline_mode():
         from domain.competition import standings
 
