@@ -23,6 +23,8 @@ Maintenance, in the transaction that changes the inputs:
 - `sync_member(db, user_id)` — after a tier / OPEN opt-in change or an account deletion (`TierChanged` policy), and
   when a profile row is inserted (a mapper event, so every way a member is created — registration, seed, admin
   tools, test builders — puts them on their boards): all of the member's rows, recomputed;
+- the all-time rows also follow every ORM change of the user row's cached totals (`points_earned`,
+  `points_earned_at`, `active_days`; a mapper event), whoever makes it;
 - `rebuild(db)` — every row from scratch (`python -m app.cli.standings rebuild`; bulk loads, repairs).
 
 Reads (`read_board`): the top N is an index range scan of `ix_board_standings_rank` (board, period, period_start,
@@ -415,3 +417,21 @@ def read_board(db: Executor, *, board: str, period: Period, day: date, viewer_id
 def _profile_inserted(mapper: Any, connection: Connection, target: Profile) -> None:
     """A new profile puts its member on their boards' all-time standings in the same flush (whoever inserts it)."""
     sync_member(connection, target.user_id)
+
+
+_ALLTIME_INPUTS = ("points_earned", "points_earned_at", "active_days")
+
+
+@sa.event.listens_for(User, "after_update")
+def _user_totals_updated(mapper: Any, connection: Connection, target: User) -> None:
+    """The all-time rows mirror the user row's cached totals: whoever changes them through the ORM (the ledger, an
+    admin tool, a test builder), the member's all-time standings follow in the same flush."""
+    state = sa.inspect(target)
+    if any(state.attrs[name].history.has_changes() for name in _ALLTIME_INPUTS):
+        connection.execute(
+            sa.update(_st)
+            .where(_st.c.user_id == target.id, _st.c.period == Period.alltime.value,
+                   _st.c.period_start == ALLTIME_START)
+            .values(points=target.points_earned, reached_at=_reached(target.points_earned_at),
+                    active_days=target.active_days)
+        )
