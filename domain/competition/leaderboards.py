@@ -14,6 +14,11 @@ tier. Banned and deleted members are left out; suspended members stay listed. Ev
 those with 0 points in the period. A Redis copy (`app.adapters.leaderboard_store`) can serve reads; it must return the
 same `Board` and plugs in through the `BoardStore` port.
 
+Reads (issue 12 §3): `get_board` reads the standings projection (`domain.competition.standings`, kept in the
+transaction of the points): the top N by a range scan of its rank index, the viewer's rank by an indexed count.
+`board_statement` / `standings_query` remain the definition (every member ranked with window functions): the Redis
+rebuild reads them, and the tests prove the projection gives the same boards.
+
 At a period's end the final standings (top 100) are archived in `leaderboard_archives` (`archive_ended_periods`).
 
 Privacy (PRODUCT.md §5): names follow each member's setting (`shown_name`), and a hidden member's user id is never
