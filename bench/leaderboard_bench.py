@@ -1,19 +1,21 @@
-"""Leaderboard read latency with many members in one tier (issue 2 §16), from the database and from Redis.
+"""Leaderboard read latency at 100,000 members in one tier (issue 12 §3, §8), from PostgreSQL, SQLite and Redis.
 
-    .venv/bin/python -m bench.leaderboard_bench [--members 100000] [--reads 200] [--postgres] [--seconds 25]
+    .venv/bin/python -m bench.leaderboard_bench [--quick] [--members N] [--reads 200] [--no-postgres]
+    .venv/bin/python -m bench --only leaderboard [--quick]       (the runner calls `run(quick)` and `markdown`)
 
-Builds a fresh SQLite file under `var/bench/` (and, with `--postgres`, a fresh `fittrack_bench` database on the local
-server), each behind its own `System` (`bench.support.bench_system`), holding N members in tier M-30-39-INT with a
-month (April 2016) of `daily_point_totals` (each member active on 0–12 random days, points in steps of 10 so that ties
-are common, reached-at times rounded to the minute so that equal times occur too) and consistent
-`users.points_earned` / `points_earned_at` / `active_days`. Rows are written with SQLAlchemy Core executemany in
-batches, not the ORM.
+Builds a fresh, migrated SQLite file under `var/bench/` and a fresh `fittrack_bench` database on the local PostgreSQL
+server, each behind its own `System` (`bench.support`), holding N members (100,000; 10,000 with `quick`) in tier
+M-30-39-INT with a month (April 2016) of `daily_point_totals` (each member active on 0–12 random days, points in
+steps of 10 so that ties are common, reached-at times rounded to the minute so that equal times occur too) and
+consistent `users.points_earned` / `points_earned_at` / `active_days`. Rows are written with SQLAlchemy Core
+executemany in batches; the standings projection is then built with `domain.competition.standings.rebuild` (timed)
+and checked against the sources.
 
-Then, per source (database, Redis db 2) and period (daily, weekly, monthly, all-time), it times
-`domain.competition.leaderboards.get_board` (top 100 + the viewer's ±10, one fresh session per read, as the API does)
-for random viewers: `--reads` reads, or fewer when a database period exceeds `--seconds` (at least 10 reads). The Redis
-copy is built first with `app.adapters.leaderboard_store.rebuild_board` (its time is reported). Results go to
-`bench-results/leaderboard.json` and `bench-results/leaderboard.md` with the machine's details.
+Then, per source and period (daily, weekly, monthly, all-time), it times `domain.competition.leaderboards.get_board`
+(top 100 + the viewer's ±10, one fresh session per read, as the API does) for random viewers: the database
+(projection), Redis (`app.adapters.leaderboard_store`, built first with `rebuild_board`), and Redis down (a store on a
+closed port: reads fall back to the projection). Redis boards are compared with the database's. Redis:
+`BENCH_REDIS_URL`, else `TEST_REDIS_URL`, else redis://127.0.0.1:6379/2 (the database is flushed).
 """
 
 from __future__ import annotations
@@ -44,19 +46,29 @@ sys.path.insert(0, str(ROOT))
 
 from app.adapters.leaderboard_store import RedisBoardStore, rebuild_board  # noqa: E402
 from app.system import System  # noqa: E402
-from bench.support import bench_system  # noqa: E402
+from bench.support import bench_system, migrate  # noqa: E402
+from domain.competition import standings  # noqa: E402
 from domain.competition.leaderboards import get_board  # noqa: E402
-from domain.models import DailyPointTotal, Profile, User, metadata  # noqa: E402
+from domain.models import DailyPointTotal, Profile, User  # noqa: E402
 from domain.shared.enums import Period  # noqa: E402
 
 TIER = "M-30-39-INT"
 MONTH_START = date(2016, 4, 1)
 MONTH_DAYS = 30
 READ_DAY = date(2016, 4, 27)  # a Wednesday: its week (04-25..05-01) straddles the month end
-REDIS_URL = "redis://127.0.0.1:6379/2"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "fittrack_bench"
 BATCH = 5000
+DOWN_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: every call fails at once
+
+# issue 12 §3 targets (p95, ms) and the figures measured before (p50, ms, issue 12 text)
+TARGET_P95_MS = {"postgresql": 50.0, "sqlite": 150.0, "redis": 5.0}
+BEFORE_P50_MS = {"postgresql": "593–1,177", "sqlite": "834–4,182", "redis": "7.6–11"}
+
+
+def redis_url() -> str:
+    """The Redis the bench may flush: BENCH_REDIS_URL, else TEST_REDIS_URL, else db 2 of the default server."""
+    return os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/2"
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -96,23 +108,32 @@ def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield rows[i:i + BATCH]
 
 
-def load(engine: Engine, users: list[dict[str, Any]], profiles: list[dict[str, Any]],
-         totals: list[dict[str, Any]]) -> float:
-    """Create the schema and bulk-insert the rows (Core executemany); returns seconds taken."""
+def load(system: System, users: list[dict[str, Any]], profiles: list[dict[str, Any]],
+         totals: list[dict[str, Any]]) -> dict[str, float]:
+    """Migrate, bulk-insert the rows (Core executemany), build the standings projection, ANALYZE; seconds taken."""
+    engine: Engine = system.db.engine
     started = time.perf_counter()
-    metadata.create_all(engine)
+    migrate(system)
     with engine.begin() as conn:
         tables = (User.__table__, Profile.__table__, DailyPointTotal.__table__)  # type: ignore[attr-defined]
         for table, rows in zip(tables, (users, profiles, totals), strict=True):
             for chunk in _chunks(rows):
                 conn.execute(table.insert(), chunk)
+    loaded = time.perf_counter()
+    with engine.begin() as conn:
+        written = standings.rebuild(conn)
+    built = time.perf_counter()
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text("ANALYZE"))
-        elif engine.dialect.name == "sqlite":
+        else:
             conn.exec_driver_sql("ANALYZE")
         conn.commit()
-    return time.perf_counter() - started
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE board_standings")
+    return {"load_s": round(loaded - started, 1), "projection_rebuild_s": round(built - loaded, 1),
+            "projection_rows": written}
 
 
 # ------------------------------------------------------------------------------------------------ timing
@@ -154,10 +175,10 @@ def bench_source(system: System, store: RedisBoardStore | None, viewers: list[uu
 
 
 def check_same(system: System, store: RedisBoardStore, viewers: list[uuid.UUID]) -> bool:
-    """Spot-check that Redis and the database return identical boards."""
+    """Spot-check that a store returns the same boards as the database (projection)."""
     with system.read() as session:
         for period in Period:
-            for viewer in viewers[:3]:
+            for viewer in [None, *viewers[:5]]:
                 a = get_board(session, board=TIER, period=period, day=READ_DAY, viewer_id=viewer)
                 b = get_board(session, board=TIER, period=period, day=READ_DAY, viewer_id=viewer, store=store)
                 if a != b:
@@ -165,12 +186,32 @@ def check_same(system: System, store: RedisBoardStore, viewers: list[uuid.UUID])
     return True
 
 
+def check_reference(system: System, viewers: list[uuid.UUID]) -> bool:
+    """Spot-check the projection against the full ranking query (`board_statement`, the definition)."""
+    from domain.competition.leaderboards import assemble_board, board_statement
+
+    with system.read() as session:
+        for period in Period:
+            for viewer in viewers[:3]:
+                rows = session.execute(board_statement(TIER, period, READ_DAY, viewer_id=viewer, limit=100,
+                                                       around=10)).all()
+                reference = assemble_board(
+                    TIER, period, READ_DAY,
+                    [(int(r.board_rank), r.user_id, r.display_name, r.privacy, int(r.points), int(r.active_days))
+                     for r in rows],
+                    int(rows[0].total_members) if rows else 0, viewer_id=viewer, limit=100, around=10)
+                if reference != get_board(session, board=TIER, period=period, day=READ_DAY, viewer_id=viewer):
+                    return False
+    return True
+
+
 def run_database(label: str, system: System, rows: tuple[list, list, list], viewers: list[uuid.UUID],
-                 client: redis.Redis, reads_budget: float) -> dict[str, Any]:
+                 client: redis.Redis, budget: float) -> dict[str, Any]:
     print(f"[{label}] loading {len(rows[0]):,} members, {len(rows[2]):,} daily totals ...", flush=True)
-    load_s = load(system.db.engine, *rows)
-    print(f"[{label}] loaded in {load_s:.1f} s; database reads:", flush=True)
-    db_results = bench_source(system, None, viewers, reads_budget)
+    loaded = load(system, *rows)
+    print(f"[{label}] {loaded}; database reads:", flush=True)
+    db_results = bench_source(system, None, viewers, budget)
+    same_as_reference = check_reference(system, viewers)
     client.flushdb()
     rebuild_s = {}
     with system.read() as session:
@@ -180,12 +221,17 @@ def run_database(label: str, system: System, rows: tuple[list, list, list], view
             rebuild_s[period.value] = round(time.perf_counter() - started, 2)
     store = RedisBoardStore(client)
     print(f"[{label}] Redis rebuilt {rebuild_s} s; Redis reads:", flush=True)
-    redis_results = bench_source(system, store, viewers, reads_budget)
+    redis_results = bench_source(system, store, viewers, budget)
     same = check_same(system, store, viewers)
     redis_memory = client.info("memory").get("used_memory_human")
     client.flushdb()
-    return {"load_seconds": round(load_s, 1), "database": db_results, "redis": redis_results,
-            "redis_rebuild_seconds": rebuild_s, "redis_used_memory": redis_memory, "redis_equals_database": same}
+    down = RedisBoardStore(redis.Redis.from_url(DOWN_REDIS_URL, decode_responses=True, socket_connect_timeout=0.2))
+    print(f"[{label}] Redis down (falls back to the projection):", flush=True)
+    down_results = bench_source(system, down, viewers, budget / 2)
+    return {**loaded, "database": db_results, "redis": redis_results, "redis_down": down_results,
+            "redis_rebuild_seconds": rebuild_s, "redis_used_memory": redis_memory, "redis_equals_database": same,
+            "redis_down_equals_database": check_same(system, down, viewers),
+            "projection_equals_full_ranking": same_as_reference}
 
 
 # ------------------------------------------------------------------------------------------------ report
@@ -205,67 +251,76 @@ def machine() -> dict[str, Any]:
             "redis_server": cmd("redis-server", "--version"), "platform": platform.platform()}
 
 
+def _worst(source: dict[str, Any], key: str) -> float:
+    return max(r[key] for r in source.values())
+
+
 def markdown(result: dict[str, Any]) -> str:
+    """The summary table: each database × source's p50 / p95 for every period beside the issue-12 target and the
+    figure measured before (issue 12 text)."""
     lines = [
-        "# Leaderboard read latency",
+        "# Leaderboard reads (issue 12 §3)",
         "",
         f"{result['members']:,} members in one tier ({TIER}), {result['daily_totals']:,} `daily_point_totals` rows "
-        f"(April 2016); `get_board` top 100 + the viewer's ±10 for random viewers, read day {READ_DAY}. "
-        f"Run at {result['ran_at']} (total {result['wall_seconds']} s).",
+        f"(April 2016); `get_board` top 100 + the viewer's ±10 for random viewers, read day {READ_DAY}, one session "
+        f"per read. {'Quick run. ' if result.get('quick') else ''}Run at {result['ran_at']} (total "
+        f"{result['wall_seconds']} s); load average before {result['load_before']}, after {result['load_after']}.",
         "",
-        "| database | source | period | reads | p50 ms | p95 ms | max ms |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+        "| database | source | period | reads | p50 ms | p95 ms | target p95 | before p50 (100k) | met |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for db_name, run in result["databases"].items():
-        for source in ("database", "redis"):
+        for source in ("database", "redis", "redis_down"):
+            kind = "redis" if source == "redis" else db_name
+            target = TARGET_P95_MS[kind]
             for period, r in run[source].items():
-                lines.append(f"| {db_name} | {source} | {period} | {r['reads']} | {r['p50_ms']} | {r['p95_ms']} | "
-                             f"{r['max_ms']} |")
-    lines += ["", "| database | bulk load s | Redis rebuild s (per period) | Redis memory | Redis = database |",
-              "| --- | ---: | --- | --- | --- |"]
+                met = "yes" if r["p95_ms"] < target else "**no**"
+                lines.append(f"| {db_name} | {source.replace('_', ' ')} | {period} | {r['reads']} | {r['p50_ms']} | "
+                             f"{r['p95_ms']} | < {target:g} ms | {BEFORE_P50_MS[kind]} ms | {met} |")
+    lines += ["", "| database | bulk load s | projection rebuild s (rows) | Redis rebuild s (per period) "
+              "| Redis memory | projection = full ranking | Redis = database | Redis down = database |",
+              "| --- | ---: | ---: | --- | --- | --- | --- | --- |"]
     for db_name, run in result["databases"].items():
-        lines.append(f"| {db_name} | {run['load_seconds']} | {run['redis_rebuild_seconds']} | "
-                     f"{run['redis_used_memory']} | {run['redis_equals_database']} |")
+        lines.append(f"| {db_name} | {run['load_s']} | {run['projection_rebuild_s']} ({run['projection_rows']:,}) | "
+                     f"{run['redis_rebuild_seconds']} | {run['redis_used_memory']} | "
+                     f"{run['projection_equals_full_ranking']} | {run['redis_equals_database']} | "
+                     f"{run['redis_down_equals_database']} |")
     m = result["machine"]
-    lines += ["", "Machine:", "", f"- `{m['uname']}`", f"- CPUs: {m['cpu_count']} ({m['cpu_model']})",
-              f"- Python {m['python']}, SQLite {m['sqlite']}, SQLAlchemy {m['sqlalchemy']}",
-              f"- {m['redis_server']}"]
-    if "postgres_version" in result:
-        lines.append(f"- {result['postgres_version']}")
+    lines += ["", f"Machine: `{m['uname']}`; {m['cpu_count']} CPUs ({m['cpu_model']}); Python {m['python']}, "
+              f"SQLite {m['sqlite']}, SQLAlchemy {m['sqlalchemy']}; {m['redis_server']}"
+              + (f"; {result['postgres_version']}" if result.get("postgres_version") else "") + ".",
+              f"Command: `{result['command']}`."]
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--reads", type=int, default=200, help="reads per source and period")
-    parser.add_argument("--seconds", type=float, default=15.0, help="time budget per source and period")
-    parser.add_argument("--postgres", action="store_true", help="also run on the local PostgreSQL server")
-    parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
-    args = parser.parse_args(argv)
+def _loadavg() -> str:
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
+
+def run(quick: bool = False, *, members: int | None = None, reads: int | None = None,
+        seconds: float | None = None, postgres: bool = True, out: Path | None = None) -> dict[str, Any]:
+    """Run the bench (see the module docstring) and return the JSON-able result; `quick` = 10,000 members and
+    fewer reads. Also writes `bench-results/leaderboard.json` and `.md` (`out` to change the folder)."""
+    members = members or (10_000 if quick else 100_000)
+    reads = reads or (60 if quick else 200)
+    budget = seconds or (5.0 if quick else 15.0)
     started = time.perf_counter()
-    rows = generate(args.members)
-    viewers = [u["id"] for u in random.Random(7).sample(rows[0], min(args.reads, len(rows[0])))]
-    client = redis.Redis.from_url(args.redis_url, decode_responses=True)
+    rows = generate(members)
+    viewers = [u["id"] for u in random.Random(7).sample(rows[0], min(reads, len(rows[0])))]
+    client = redis.Redis.from_url(redis_url(), decode_responses=True)
     client.ping()
-    result: dict[str, Any] = {"members": args.members, "daily_totals": len(rows[2]), "read_day": READ_DAY.isoformat(),
-                              "ran_at": datetime.now(UTC).isoformat(timespec="seconds"), "databases": {},
-                              "machine": machine()}
-
-    sqlite_path = ROOT / "var" / "bench" / f"leaderboard-{args.members}.db"
+    result: dict[str, Any] = {
+        "members": members, "daily_totals": len(rows[2]), "read_day": READ_DAY.isoformat(), "quick": quick,
+        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"), "databases": {}, "machine": machine(),
+        "load_before": _loadavg(), "loadavg_before": list(os.getloadavg()),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+    }
+    work = ROOT / "var" / "bench" / "leaderboard-jobs"
+    sqlite_path = ROOT / "var" / "bench" / f"leaderboard-{members}.db"
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
-    work = sqlite_path.parent / "leaderboard-jobs"
-    system = bench_system(f"sqlite:///{sqlite_path}", work)
-    try:
-        result["databases"]["sqlite"] = run_database("sqlite", system, rows, viewers, client, args.seconds)
-    finally:
-        system.close()
-
-    if args.postgres:
+    if postgres:
         admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
@@ -273,18 +328,41 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             result["postgres_version"] = conn.exec_driver_sql("SELECT version()").scalar()
         system = bench_system(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}", work)
         try:
-            result["databases"]["postgresql"] = run_database("postgresql", system, rows, viewers, client,
-                                                             args.seconds)
+            result["databases"]["postgresql"] = run_database("postgresql", system, rows, viewers, client, budget)
         finally:
             system.close()
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
             admin.dispose()
-
+    system = bench_system(f"sqlite:///{sqlite_path}", work)
+    try:
+        result["databases"]["sqlite"] = run_database("sqlite", system, rows, viewers, client, budget)
+    finally:
+        system.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+    client.close()
     result["wall_seconds"] = round(time.perf_counter() - started, 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "leaderboard.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / "leaderboard.md").write_text(markdown(result))
+    result["load_after"] = _loadavg()
+    result["loadavg_after"] = list(os.getloadavg())
+    folder = out or ROOT / "bench-results"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "leaderboard.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (folder / "leaderboard.md").write_text(markdown(result))
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 members, fewer reads")
+    parser.add_argument("--members", type=int)
+    parser.add_argument("--reads", type=int, help="reads per source and period")
+    parser.add_argument("--seconds", type=float, help="time budget per source and period")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite and Redis only")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    result = run(args.quick, members=args.members, reads=args.reads, seconds=args.seconds,
+                 postgres=not args.no_postgres, out=args.out)
     print(markdown(result))
     return result
 

@@ -13,21 +13,29 @@ all under one hash tag so a cluster keeps them together:
 - `lb:{…}:h` — hash: user id (canonical string) → current member string (to find and replace a member's entry).
 - `lb:{…}:ready` — set once the zset was fully built from the database. Reads of a board that is not ready build it
   first. Daily/weekly/monthly keys expire 40 days after the period ends; all-time keys never expire.
+- `lb:{…}:n` — hash: inverted user id hex (the member string's last 32 characters) → `<privacy>|<display name>`,
+  the names a read shows, so one read is one round trip (issue 12 §3: a Lua script returns the count, the top N,
+  the viewer's window and their names). Written with the standings (rebuild, `refresh_member` — which runs after
+  every points, profile or tier change); expires after `NAMES_TTL` at most, and a miss is read from the database and
+  written back.
 
 Earned points in a period never go down (PRODUCT.md §4), so every write is an atomic "upsert unless lower" Lua
 script: a rebuild from an older database snapshot can never undo a fresher `refresh_member`.
-Display names and privacy are read from the database for the rows shown (≤ limit + 2·around + 1).
+When Redis cannot be reached, reads fall back to the database's standings projection
+(`domain.competition.leaderboards.read_projection`) and Redis is left alone for `DOWN_BACKOFF` before it is tried
+again; writes are best effort (the after-commit effects log their failures; `rebuild` repairs).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
 import redis
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from domain.accounts.tiers import BOARD_CODES
@@ -40,8 +48,10 @@ from domain.competition.leaderboards import (
     board_standings,
     boards_for_user,
     check_board,
+    display_names,
+    read_projection,
+    standings_query,
 )
-from domain.models import Profile
 from domain.shared.calendar import day_start_utc, period_bounds, period_key, platform_day
 from domain.shared.enums import LeaderboardPrivacy, Period
 from domain.shared.types import utcnow
@@ -52,6 +62,10 @@ MIN_TTL = timedelta(hours=1)  # keys of long-past periods (e.g. replayed 2016 da
 _REACHED_MAX = 10**17 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BATCH = 2000
+NAMES_TTL = timedelta(hours=1)
+DOWN_BACKOFF = 5.0  # seconds without trying Redis after it failed
+SOCKET_TIMEOUT = 0.5  # seconds: a hung Redis costs a read at most this before the database answers
+_log = logging.getLogger("fittrack.leaderboard_store")
 _INVERT = str.maketrans("0123456789abcdef", "fedcba9876543210")
 
 # KEYS: zset, hash. ARGV: expire-at (unix seconds, 0 = never), then (user id, points, member) triples.
@@ -98,6 +112,34 @@ return n
 """
 
 
+# KEYS: zset, hash, ready, names. ARGV: limit, around, viewer user id ('' for none).
+# Returns false when the board is not built yet, else {total, top, window start (-1: no viewer row), window, names}
+# (top and window as member/score pairs; names in the order of the members of top then window, false when missing).
+_READ = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return false end
+local total = redis.call('ZCARD', KEYS[1])
+local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+local lo = -1
+local window = {}
+if ARGV[3] ~= '' then
+  local mem = redis.call('HGET', KEYS[2], ARGV[3])
+  if mem then
+    local idx = redis.call('ZREVRANK', KEYS[1], mem)
+    if idx then
+      lo = math.max(0, idx - tonumber(ARGV[2]))
+      window = redis.call('ZREVRANGE', KEYS[1], lo, idx + tonumber(ARGV[2]), 'WITHSCORES')
+    end
+  end
+end
+local fields = {}
+for i = 1, #top, 2 do fields[#fields + 1] = string.sub(top[i], 24) end
+for i = 1, #window, 2 do fields[#fields + 1] = string.sub(window[i], 24) end
+local names = {}
+if #fields > 0 then names = redis.call('HMGET', KEYS[4], unpack(fields)) end
+return {total, top, lo, window, names}
+"""
+
+
 # ------------------------------------------------------------------------------------------------ encoding
 def encode_member(user_id: uuid.UUID, reached_at: datetime | None, active_days: int) -> str:
     """The zset member string for a standing (see module docstring); byte order desc = tie-break order."""
@@ -121,6 +163,21 @@ def board_keys(board: str, period: Period, day: date) -> tuple[str, str, str]:
     return f"{tag}:z", f"{tag}:h", f"{tag}:ready"
 
 
+def names_key(zkey: str) -> str:
+    """The names hash next to a board's zset key (same hash tag)."""
+    return zkey[:-len(":z")] + ":n"
+
+
+def name_field(user_id: uuid.UUID) -> str:
+    """A member's field in the names hash: the last 32 characters of their member string (inverted hex id)."""
+    return user_id.hex.translate(_INVERT)
+
+
+def name_value(display_name: str, privacy: str) -> str:
+    """`<privacy>|<display name>` (privacy values hold no `|`)."""
+    return f"{privacy}|{display_name}"
+
+
 def expire_at(period: Period, day: date, now: datetime | None = None) -> int:
     """Unix seconds at which a period's keys expire: 40 days after the period ends (at least 1 hour from `now`);
     0 for all-time (never)."""
@@ -135,7 +192,8 @@ def expire_at(period: Period, day: date, now: datetime | None = None) -> int:
 def client_for(url: str) -> redis.Redis:
     """A new redis-py client (decoded strings, its own connection pool) for `url`; the System keeps one
     (`build_store`)."""
-    return redis.Redis.from_url(url, decode_responses=True)
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT,
+                                socket_connect_timeout=SOCKET_TIMEOUT)
 
 
 # ------------------------------------------------------------------------------------------------ writes
@@ -159,13 +217,17 @@ def rebuild_board(session: Session, client: redis.Redis, board: str, period: Per
     longer on the board, and mark it ready. Returns the number of members. Never lowers a fresher score."""
     period = Period(period)
     keys = board_keys(board, period, day)
-    standings = board_standings(session, board=board, period=period, day=day)
+    start, end = period_bounds(period, day) if period != Period.alltime else (None, None)
+    rows = session.execute(standings_query(board, period, start, end)).all()
+    standings = [MemberStanding(r.user_id, int(r.points), r.reached_at, int(r.active_days)) for r in rows]
     at = expire_at(period, day)
     current = {str(s.user_id) for s in standings}
     stale = [str(u) for u in client.hkeys(keys[1]) if u not in current]
     pipe = client.pipeline(transaction=False)
     _upsert(pipe, keys, at, standings)
     _remove(pipe, keys, stale)
+    pipe.delete(names_key(keys[0]))
+    _write_names(pipe, keys[0], period, day, {r.user_id: (r.display_name, r.privacy) for r in rows})
     if at:
         pipe.set(keys[2], "1", exat=at)
     else:
@@ -198,6 +260,7 @@ def refresh_member(session: Session, client: redis.Redis, user_id: uuid.UUID, da
     for day in days:
         for period in (Period.daily, Period.weekly, Period.monthly):
             periods.setdefault(period_key(period, day), (period, day))
+    names = display_names(session, [user_id]) if boards else {}
     pipe = client.pipeline(transaction=False)
     written = 0
     for period, day in periods.values():
@@ -210,9 +273,11 @@ def refresh_member(session: Session, client: redis.Redis, user_id: uuid.UUID, da
             keys = board_keys(board, period, day)
             if standing is not None and board in boards:
                 _upsert(pipe, keys, at, [standing])
+                _write_names(pipe, keys[0], period, day, names)
                 written += 1
             else:
                 _remove(pipe, keys, [str(user_id)])
+                pipe.hdel(names_key(keys[0]), name_field(user_id))
     pipe.execute()
     return written
 
@@ -229,56 +294,83 @@ def read_board(
     limit: int = DEFAULT_LIMIT,
     around: int = AROUND,
 ) -> Board:
-    """The same `Board` as `domain.competition.leaderboards.get_board` (database path), served from Redis. Builds the
-    board-period from the database first if it is not in Redis yet. Names and privacy come from the database."""
+    """The same `Board` as `domain.competition.leaderboards.get_board` (database path), served from Redis in one round
+    trip (the `_READ` script: count, top `limit`, the viewer's rank ± `around` and the names shown). Builds the
+    board-period from the database first if it is not in Redis yet; names missing from the names hash are read from
+    the database and written back. Raises redis.RedisError when Redis fails (`RedisBoardStore` falls back)."""
     period = Period(period)
     zkey, hkey, ready = board_keys(board, period, day)
-    if not client.exists(ready):
+    nkey = names_key(zkey)
+    args = (limit, around, str(viewer_id) if viewer_id else "")
+    reply = client.eval(_READ, 4, zkey, hkey, ready, nkey, *args)
+    if not reply:
         rebuild_board(session, client, board, period, day)
-    pipe = client.pipeline(transaction=False)
-    pipe.zcard(zkey)
-    pipe.zrevrange(zkey, 0, limit - 1, withscores=True)
-    pipe.hget(hkey, str(viewer_id) if viewer_id else "")
-    total, top, viewer_member = cast(tuple[int, list[tuple[str, float]], str | None], tuple(pipe.execute()))
-    ranked: dict[int, tuple[str, float]] = {i + 1: (m, s) for i, (m, s) in enumerate(top)}
-    if viewer_id is not None and viewer_member:
-        index = cast(int | None, client.zrevrank(zkey, viewer_member))
-        if index is not None:
-            lo = max(0, index - around)
-            window = cast(list[tuple[str, float]], client.zrevrange(zkey, lo, index + around, withscores=True))
-            for i, (m, s) in enumerate(window):
-                ranked[lo + i + 1] = (m, s)
-    decoded = {rank: (*decode_member(m), int(s)) for rank, (m, s) in ranked.items()}
-    names = _names(session, [uid for uid, _, _ in decoded.values()])
+        reply = client.eval(_READ, 4, zkey, hkey, ready, nkey, *args)
+    total, top, lo, window, names = cast(tuple[int, list[str], int, list[str], list[str | None]], tuple(reply))
+    ranked: dict[int, tuple[str, str]] = {i // 2 + 1: (top[i], top[i + 1]) for i in range(0, len(top), 2)}
+    for i in range(0, len(window), 2):
+        ranked[int(lo) + i // 2 + 1] = (window[i], window[i + 1])
+    members = [top[i] for i in range(0, len(top), 2)] + [window[i] for i in range(0, len(window), 2)]
+    shown: dict[uuid.UUID, tuple[str, str]] = {}
+    missing: list[uuid.UUID] = []
+    for member, value in zip(members, names, strict=True):
+        uid = decode_member(member)[0]
+        if value:
+            privacy, _, name = value.partition("|")
+            shown[uid] = (name, privacy)
+        else:
+            missing.append(uid)
+    if missing:
+        found = display_names(session, missing)
+        shown.update(found)
+        _write_names(client, zkey, period, day, found)
     rows = []
-    for rank, (uid, active_days, points) in decoded.items():
-        name, privacy = names.get(uid, ("", LeaderboardPrivacy.hidden.value))
-        rows.append((rank, uid, name, privacy, points, active_days))
+    for rank, (member, score) in ranked.items():
+        uid, active_days = decode_member(member)
+        name, privacy = shown.get(uid, ("", LeaderboardPrivacy.hidden.value))
+        rows.append((rank, uid, name, privacy, int(float(score)), active_days))
     return assemble_board(board, period, day, rows, int(total), viewer_id=viewer_id, limit=limit, around=around)
 
 
-def _names(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
-    if not user_ids:
-        return {}
-    profiles: sa.Table = Profile.__table__  # type: ignore[attr-defined]
-    rows = session.execute(
-        sa.select(profiles.c.user_id, profiles.c.display_name, profiles.c.leaderboard_privacy)
-        .where(profiles.c.user_id.in_(user_ids))
-    ).all()
-    return {r.user_id: (r.display_name, r.leaderboard_privacy) for r in rows}
+def _names_expire_at(period: Period, day: date) -> int:
+    board_at = expire_at(period, day)
+    names_at = int((utcnow() + NAMES_TTL).timestamp())
+    return min(board_at, names_at) if board_at else names_at
+
+
+def _write_names(client: redis.Redis | redis.client.Pipeline, zkey: str, period: Period, day: date,
+                 names: dict[uuid.UUID, tuple[str, str]]) -> None:
+    if not names:
+        return
+    nkey = names_key(zkey)
+    items = list(names.items())
+    for i in range(0, len(items), _BATCH):
+        client.hset(nkey, mapping={name_field(uid): name_value(name, privacy) for uid, (name, privacy)
+                                   in items[i:i + _BATCH]})
+    client.expireat(nkey, _names_expire_at(period, day))
 
 
 class RedisBoardStore:
     """`domain.competition.leaderboards.BoardStore` backed by Redis sorted sets: pass it as `get_board(...,
-    store=...)`."""
+    store=...)`. Correct with Redis down: a failed read is answered from the database's standings projection, and
+    Redis is not tried again for `DOWN_BACKOFF` seconds."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self._down_until = 0.0
 
     def read_board(self, session: Session, *, board: str, period: Period, day: date,
                    viewer_id: uuid.UUID | None, limit: int, around: int) -> Board:
-        return read_board(session, self.client, board=board, period=period, day=day, viewer_id=viewer_id,
-                          limit=limit, around=around)
+        if time.monotonic() >= self._down_until:
+            try:
+                return read_board(session, self.client, board=board, period=period, day=day, viewer_id=viewer_id,
+                                  limit=limit, around=around)
+            except redis.RedisError as error:
+                self._down_until = time.monotonic() + DOWN_BACKOFF
+                _log.warning("leaderboard_store.unavailable: %s; reading the database for %.0f s", error,
+                             DOWN_BACKOFF)
+        return read_projection(session, board=board, period=period, day=day, viewer_id=viewer_id, limit=limit,
+                               around=around)
 
     def refresh_member(self, session: Session, user_id: uuid.UUID, days: Sequence[date]) -> int:
         """`refresh_member` on this store's Redis."""

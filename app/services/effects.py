@@ -7,7 +7,11 @@
 Policies (inside the transaction, when the event is recorded; may write; an error rolls everything back):
 - `WinAwarded` → the prize's fulfillment (`domain.sweepstakes.fulfillment.create_for_win`, PRODUCT.md §6 "each
   win creates a fulfillment"), which may request mail;
-- `MailRequested` → a rendered `queued` outbox row (`app.services.mail.queue_email`) → `MailQueued`.
+- `MailRequested` → a rendered `queued` outbox row (`app.services.mail.queue_email`) → `MailQueued`;
+- `BalanceChanged` of an `earn` entry → the member's leaderboard standings for that day's periods and all-time
+  (`domain.competition.standings.refresh_member`, issue 12 §3);
+- `TierChanged` → all of the member's standings re-placed on the boards their profile names now
+  (`domain.competition.standings.sync_member`).
 
 Effects (after the commit, never raise: the change is committed whatever happens here):
 - `PointsCredited` / `BalanceChanged` / `TierChanged` → the Redis leaderboard copy (when configured) and one
@@ -30,6 +34,7 @@ from sqlmodel import select
 
 from app import messages
 from app.services import mail
+from domain.competition import standings
 from domain.competition.leaderboards import boards_for_user
 from domain.models import Prize, Ticket, User
 from domain.shared.calendar import platform_day
@@ -63,6 +68,8 @@ class Effects:
         self._policies: dict[type[DomainEvent], Callable[[UnitOfWork, Any], None]] = {
             WinAwarded: self._create_fulfillment,
             MailRequested: self._queue_mail,
+            BalanceChanged: self._move_standings,
+            TierChanged: self._replace_standings,
         }
 
     # --- inside the transaction -------------------------------------------------------------------------------
@@ -79,6 +86,14 @@ class Effects:
         if ticket is None or prize is None:
             raise LookupError(f"win {event.ticket_id} / {event.prize_id} refers to a missing ticket or prize")
         fulfillment.create_for_win(uow, ticket=ticket, prize=prize, clock=lambda: event.awarded_at)
+
+    def _move_standings(self, uow: UnitOfWork, event: BalanceChanged) -> None:
+        if event.earned_day is not None:
+            standings.refresh_member(uow, event.user_id, [event.earned_day])
+
+    def _replace_standings(self, uow: UnitOfWork, event: TierChanged) -> None:
+        uow.flush()
+        standings.sync_member(uow, event.user_id)
 
     def _queue_mail(self, uow: UnitOfWork, event: MailRequested) -> None:
         mail.queue_email(uow, event.to, event.template,

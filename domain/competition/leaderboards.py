@@ -14,6 +14,11 @@ tier. Banned and deleted members are left out; suspended members stay listed. Ev
 those with 0 points in the period. A Redis copy (`app.adapters.leaderboard_store`) can serve reads; it must return the
 same `Board` and plugs in through the `BoardStore` port.
 
+Reads (issue 12 §3): `get_board` reads the standings projection (`domain.competition.standings`, kept in the
+transaction of the points): the top N by a range scan of its rank index, the viewer's rank by an indexed count.
+`board_statement` / `standings_query` remain the definition (every member ranked with window functions): the Redis
+rebuild reads them, and the tests prove the projection gives the same boards.
+
 At a period's end the final standings (top 100) are archived in `leaderboard_archives` (`archive_ended_periods`).
 
 Privacy (PRODUCT.md §5): names follow each member's setting (`shown_name`), and a hidden member's user id is never
@@ -34,6 +39,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from domain.accounts.tiers import BOARD_CODES, OPEN_TIER, boards_for
+from domain.competition import standings
 from domain.models import DailyPointTotal, LeaderboardArchive, Profile, User
 from domain.shared.calendar import period_bounds
 from domain.shared.enums import LeaderboardPrivacy, Period, UserStatus
@@ -284,12 +290,34 @@ def get_board(
     if store is not None:
         return store.read_board(session, board=board, period=period, day=day, viewer_id=viewer_id, limit=limit,
                                 around=around)
-    rows = session.execute(board_statement(board, period, day, viewer_id=viewer_id, limit=limit, around=around)).all()
-    total = int(rows[0].total_members) if rows else 0
-    ranked_rows = [
-        (int(r.board_rank), r.user_id, r.display_name, r.privacy, int(r.points), int(r.active_days)) for r in rows
-    ]
-    return assemble_board(board, period, day, ranked_rows, total, viewer_id=viewer_id, limit=limit, around=around)
+    return read_projection(session, board=board, period=period, day=day, viewer_id=viewer_id, limit=limit,
+                           around=around)
+
+
+def read_projection(session: Session, *, board: str, period: Period, day: date, viewer_id: uuid.UUID | None,
+                    limit: int, around: int) -> Board:
+    """The board read from the standings projection (`domain.competition.standings`, issue 12 §3): the top `limit`
+    by an index range scan, the viewer's rank by an indexed count, names and privacy for the rows shown. The same
+    `Board` as ranking every member with `board_statement`. Also the fallback of a read store that is unavailable
+    (Redis down)."""
+    ranked, total = standings.read_board(session, board=board, period=period, day=day, viewer_id=viewer_id,
+                                         limit=limit, around=around)
+    names = display_names(session, {r.user_id for r in ranked})
+    rows = [(r.rank, r.user_id, *names.get(r.user_id, ("", LeaderboardPrivacy.hidden.value)), r.points,
+             r.active_days) for r in ranked]
+    return assemble_board(board, period, day, rows, total, viewer_id=viewer_id, limit=limit, around=around)
+
+
+def display_names(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """user id → (display name, leaderboard privacy) for the given members (one query; {} for none)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(_profiles.c.user_id, _profiles.c.display_name, _profiles.c.leaderboard_privacy)
+        .where(_profiles.c.user_id.in_(ids))
+    ).all()
+    return {r.user_id: (r.display_name, r.leaderboard_privacy) for r in rows}
 
 
 def assemble_board(

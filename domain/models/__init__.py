@@ -17,6 +17,7 @@ __all__ = [
     "Sponsor", "Ticket",
     "TrackerConnection", "User", "WebhookDelivery", "metadata",
 ]
+from domain.models.competition import BoardStanding  # noqa: E402,F401  (issue 12 §3: leaderboard standings)
 from domain.models.mail import EmailToken, OutboxMessage  # noqa: E402,F401  (issue 4: email tokens, outbox)
 from domain.models.notifications import Notification  # noqa: E402,F401  (issue 6: in-app notifications)
 from domain.models.sweepstakes import FreeEntry, TicketPurchase  # noqa: E402,F401  (issue 6: purchases, free entries)

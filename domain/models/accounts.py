@@ -34,6 +34,7 @@ class User(SQLModel, table=True):
         sa.CheckConstraint("point_balance >= 0", name="balance_nonneg"),
         sa.CheckConstraint("points_earned >= 0", name="earned_nonneg"),
         sa.Index("ix_users_role_status", "role", "status"),
+        sa.Index("ix_users_status", "status", "id"),
         sa.Index("ix_users_alltime_rank", "points_earned", "points_earned_at"),
     )
 

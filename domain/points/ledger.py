@@ -136,7 +136,8 @@ def post(
         total.updated_at = now
     session.add(user)
     session.flush()
-    session.record(BalanceChanged(user_id, user.point_balance, user.points_earned))
+    session.record(BalanceChanged(user_id, user.point_balance, user.points_earned,
+                                  earned_day=platform_day if transaction_type == TransactionType.earn else None))
     return PostResult(entry, replayed=False)
 
 

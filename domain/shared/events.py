@@ -31,11 +31,15 @@ class DomainEvent:
 @dataclass(frozen=True)
 class BalanceChanged(DomainEvent):
     """A ledger entry changed a member's cached totals (`domain.points.ledger.post`): `point_balance` and
-    `points_earned` are the values after the entry (integer points)."""
+    `points_earned` are the values after the entry (integer points); `earned_day` names the day an `earn` entry
+    credited."""
 
     user_id: uuid.UUID
     point_balance: int
     points_earned: int
+    # The platform day of an `earn` entry (None for other entry types): its leaderboard standings move in the same
+    # transaction (issue 12 §3). Not compared, so an event still equals another reporting the same totals.
+    earned_day: date | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

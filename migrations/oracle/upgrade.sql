@@ -990,3 +990,34 @@ UPDATE alembic_version SET version_num='0011_admin' WHERE alembic_version.versio
 
 /
 
+-- Running upgrade 0011_admin -> 0012_standings
+
+CREATE TABLE board_standings (
+    board VARCHAR2(16 CHAR) NOT NULL, 
+    period VARCHAR2(16 CHAR) NOT NULL, 
+    period_start DATE NOT NULL, 
+    user_id RAW(16) NOT NULL, 
+    points INTEGER NOT NULL, 
+    reached_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    active_days INTEGER NOT NULL, 
+    CONSTRAINT pk_board_standings PRIMARY KEY (board, period, period_start, user_id)
+)
+
+/
+
+CREATE INDEX ix_board_standings_rank ON board_standings (board, period, period_start, points DESC, reached_at, active_days DESC, user_id)
+
+/
+
+CREATE INDEX ix_board_standings_user_id ON board_standings (user_id)
+
+/
+
+CREATE INDEX ix_users_status ON users (status, id)
+
+/
+
+UPDATE alembic_version SET version_num='0012_standings' WHERE alembic_version.version_num = '0011_admin'
+
+/
+
