@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from nicegui import app, background_tasks, ui
 from sqlmodel import Session
 
-from app.web import auth, realtime
+from app.web import auth
 from components import theme
 from components.notifications_bell import notifications_bell
 from domain.accounts import users
@@ -135,7 +135,7 @@ def frame(ctx: PageContext, title: str) -> Iterator[ui.column]:
     """Build header, drawer and content column for a member page; yields the content column.
 
     `ctx.user` is the signed-in member (as the page guard read it for this request). The balance shown is the cached
-    ledger balance; it is re-read whenever a "points landed" batch names this member.
+    ledger balance, then the balance each "points landed" batch carries for this member (`LiveFeed.watch_balance`).
     """
     user = ctx.user
     if user is None:
@@ -204,12 +204,9 @@ def frame(ctx: PageContext, title: str) -> Iterator[ui.column]:
         tier.set_text(f"Tier {header.tier_code}" if header.tier_code else "OPEN tier")
         balance.set_text(f"{header.balance:,}")
 
-    async def refresh_balance(_: realtime.PointsLanded) -> None:
-        header = await ctx.read(member_stats.member_header, user.id)
-        balance.set_text(f"{header.balance:,}")
-
     background_tasks.create(load_header(), name="frame-header")
-    ctx.on_points(refresh_balance, when=lambda batch: batch.touches_user(user.id))
+    # issue 12 §2: the new balance comes with the live message (no read per page); only this member's pages hear it
+    ctx.live.watch_balance(user.id, lambda value: balance.set_text(f"{value:,}"))
 
     with ui.column().classes("w-full max-w-6xl mx-auto px-3 py-4 sm:px-6 sm:py-6 gap-4") as content:
         ui.label(title).classes("text-2xl font-bold text-slate-900 tracking-tight")

@@ -3,7 +3,12 @@ through prev/next and a date picker; the top 100 with the member's row highlight
 rank and the ten places above and below (PRODUCT.md §5).
 
 Live: when points land for a member of the shown board within the shown period, the rows and labels are replaced
-in place (`table.rows = ...`), nothing is rebuilt; batches arrive at most every 250 ms (`app.web.realtime`).
+in place (`table.rows = ...`), nothing is rebuilt; batches arrive at most every 250 ms (`app.web.realtime`). The page
+reads nothing itself then: the app's `app.web.live_boards.BoardHub` reads each affected board once per batch and hands
+this page its viewer's cut of the shared rows (issue 12 §2).
+
+First paint (issue 12 §7): the frame, the controls and an empty, "loading" table go out at once; the member's boards
+and the board itself are read in the background and filled in over the websocket.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 from nicegui import background_tasks, ui
 from sqlmodel import Session
 
-from app.web import realtime
+from app.web import live_boards, realtime
 from components.leaderboard_table import leaderboard_table
 from components.notice import notice
 from components.page import PageContext, member_page
@@ -137,7 +142,10 @@ class leaderboard_view:  # noqa: N801
                 ui.label("Around you").classes("text-xs font-semibold uppercase tracking-wide text-slate-500")
                 self.around = leaderboard_table(empty_text="You are not on this board", compact=True).mark("around")
 
-        ctx.on_points(self._on_points, when=self._is_relevant)
+        hub = ctx.live.boards
+        self.watch = hub.watch(self.user_id, self._on_update) if hub is not None else None
+        if hub is None:  # a feed without a hub (hand-built contexts): re-read per batch as before
+            ctx.on_points(self._on_points, when=self._is_relevant)
 
     # ----------------------------------------------------------------------------------------- controls
     async def set_period(self, period: Period) -> None:
@@ -165,6 +173,14 @@ class leaderboard_view:  # noqa: N801
     async def _on_points(self, _: realtime.PointsLanded) -> None:
         await self.load(live=True)
 
+    def _on_update(self, update: live_boards.BoardUpdate) -> None:
+        """A live fan-out (`BoardHub`): this viewer's board, cut from the batch's shared read."""
+        board = update.board
+        if (board.board, board.period) != (self.choice.board, self.choice.period) or self.shown is None \
+                or board.period_start != self.shown.period_start:
+            return  # the member switched meanwhile; their own load is on its way
+        self.show(board, update.shared)
+
     # ----------------------------------------------------------------------------------------- data
     async def load(self, *, live: bool = False) -> None:
         choice = BoardChoice(self.choice.board, self.choice.period, self.choice.day)
@@ -186,8 +202,10 @@ class leaderboard_view:  # noqa: N801
         self.error.visible = False
         self.show(board)
 
-    def show(self, board: leaderboards.Board) -> None:
+    def show(self, board: leaderboards.Board, shared: live_boards.SharedBoard | None = None) -> None:
         self.shown = board
+        if self.watch is not None:
+            self.watch.showing(board, self.choice.day)
         self.navigator.visible = board.period != Period.alltime
         self.period_label.set_text(period_caption(board))
         self.picker.value = self.choice.day.isoformat()
@@ -196,8 +214,8 @@ class leaderboard_view:  # noqa: N801
         self.board_title.set_text(f"{name} board" if name != "OPEN" else "OPEN board")
         self.board_caption.set_text(f"{PERIOD_LABELS[board.period]} · {board.total_members:,} member"
                                     f"{'s' if board.total_members != 1 else ''}")
-        self.table.set_entries(board.entries)
-        self.around.set_entries(board.around_me)
+        self.table.set_entries(board.entries, shared)
+        self.around.set_entries(board.around_me, shared)
         if board.me is None:
             self.my_rank.set_text("—")
             self.my_of.set_text("not on this board")
