@@ -82,10 +82,16 @@ def page_start(session: Session, user_id: uuid.UUID, today: date) -> PageStart:
                      latest_data_day=member_stats.latest_data_day(session, user_id, today))
 
 
+def _board_options(boards: list[str]) -> dict[str, str]:
+    return {b: ("My tier · " + b if b != OPEN_TIER else "OPEN") for b in boards}
+
+
 class leaderboard_view:  # noqa: N801
     """Period tabs, board toggle, period navigator, the board and the "You" card; `load()` reads the choice."""
 
     def __init__(self, ctx: PageContext, boards: list[str], choice: BoardChoice) -> None:
+        """Build the elements for `choice` (a period, board and day) among `boards` (the member's boards; may be
+        empty and `choice.board` "" until `start` has read them: the first paint needs no database read)."""
         self.ctx = ctx
         self.user_id = ctx.member_id
         self.choice = choice
@@ -93,15 +99,14 @@ class leaderboard_view:  # noqa: N801
         self.shown: leaderboards.Board | None = None
 
         with ui.card().props("flat").classes("ft-card w-full p-0 gap-0"):
-            tabs = ui.tabs(value=choice.period.value,  # type: ignore[arg-type]  # a tab's name is a valid value
-                           on_change=lambda e: self.set_period(Period(e.value)))
+            self.tabs = tabs = ui.tabs(value=choice.period.value,  # type: ignore[arg-type]  # a tab name is valid
+                                       on_change=lambda e: self.set_period(Period(e.value)))
             with tabs.props("dense align=left active-color=primary indicator-color=primary no-caps") \
                     .classes("w-full text-slate-600 border-b border-slate-200"):
                 for period, label in PERIOD_LABELS.items():
                     ui.tab(period.value, label=label)
             with ui.row().classes("w-full items-center gap-3 px-3 py-2"):
-                options = {b: ("My tier · " + b if b != OPEN_TIER else "OPEN") for b in boards}
-                self.board_toggle = ui.toggle(options, value=choice.board,
+                self.board_toggle = ui.toggle(_board_options(boards), value=choice.board or None,
                                               on_change=lambda e: self.set_board(e.value)) \
                     .props("no-caps unelevated dense toggle-color=primary color=white text-color=grey-8") \
                     .props('padding="4px 14px"') \
@@ -148,15 +153,36 @@ class leaderboard_view:  # noqa: N801
             ctx.on_points(self._on_points, when=self._is_relevant)
 
     # ----------------------------------------------------------------------------------------- controls
+    async def start(self, start: PageStart, board: str | None, period: str | None) -> None:
+        """After the first paint: pick the board and period from the member's boards and data (`page_start`, read
+        by the caller off the loop), set the controls to them, then load the board."""
+        if period in {p.value for p in Period}:
+            chosen_period = Period(period)
+        else:  # members whose data is older than this week (e.g. replayed 2016 data) start on all-time
+            latest = start.latest_data_day
+            this_week = period_bounds(Period.weekly, self.today)[0]
+            chosen_period = Period.weekly if latest is not None and latest >= this_week else Period.alltime
+        self.choice.board = board if board in start.boards else start.default_board
+        self.choice.period = chosen_period  # before the controls change: their change handlers then see no change
+        self.board_toggle.set_options(_board_options(start.boards), value=self.choice.board)
+        self.tabs.set_value(chosen_period.value)
+        await self.load()
+
     async def set_period(self, period: Period) -> None:
+        if period == self.choice.period or not self.choice.board:
+            return  # set by `start` (or before it): its own load follows
         self.choice.period = period
         await self.load()
 
     async def set_board(self, board: str) -> None:
+        if board == self.choice.board or not board:
+            return
         self.choice.board = board
         await self.load()
 
     async def set_day(self, day: date) -> None:
+        if not self.choice.board:
+            return
         self.choice.day = min(day, self.today)
         await self.load()
 
@@ -231,14 +257,11 @@ class leaderboard_view:  # noqa: N801
 @member_page("/leaderboard", title="Leaderboard")
 async def leaderboard_page(ctx: PageContext, board: str | None = None, period: str | None = None) -> None:
     today = ctx.today()
-    start = await ctx.read(page_start, ctx.member_id, today)
-    if period in {p.value for p in Period}:
-        chosen_period = Period(period)
-    else:  # members whose data is older than this week (e.g. replayed 2016 data) start on all-time
-        latest = start.latest_data_day
-        this_week = period_bounds(Period.weekly, today)[0]
-        chosen_period = Period.weekly if latest is not None and latest >= this_week else Period.alltime
-    chosen_board = board if board in start.boards else start.default_board
-    choice = BoardChoice(board=chosen_board, period=chosen_period, day=today)
-    view = leaderboard_view(ctx, start.boards, choice)
-    background_tasks.create(view.load(), name="leaderboard-load")
+    shown_period = Period(period) if period in {p.value for p in Period} else Period.weekly
+    view = leaderboard_view(ctx, [], BoardChoice(board="", period=shown_period, day=today))
+
+    async def fill() -> None:  # issue 12 §7: no database read before the first paint
+        start = await ctx.read(page_start, ctx.member_id, today)
+        await view.start(start, board, period)
+
+    background_tasks.create(fill(), name="leaderboard-load")
