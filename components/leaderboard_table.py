@@ -93,8 +93,7 @@ class leaderboard_table(ui.table):  # noqa: N801
                         row = memo[entry.rank] = row_of(entry, previous)
                     rows.append(row)
                 self._points = current
-                self.updates += 1
-                self.rows = rows
+                self._show(rows)
                 return
         points: dict[str, int] = {}
         own_rows = []
@@ -102,5 +101,11 @@ class leaderboard_table(ui.table):  # noqa: N801
             own_rows.append(row_of(entry, self._points))
             points[str(entry.user_id)] = entry.points
         self._points = points
+        self._show(own_rows)
+
+    def _show(self, rows: list[dict[str, Any]]) -> None:
+        # A tuple, not a list: NiceGUI's props wrap lists and dicts into observable copies (per page, per push); a
+        # tuple of plain dicts is kept as it is, so the row dicts built once per batch stay shared by every page.
+        # Rows are only ever replaced whole, never edited in place.
         self.updates += 1
-        self.rows = own_rows
+        self._props["rows"] = tuple(rows)
