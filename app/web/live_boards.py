@@ -302,6 +302,8 @@ class BoardHub:
             delivered += 1
         self.deliveries += delivered
         self.last_fanout_s = time.perf_counter() - started
+        _log.info("live_boards.fanout", groups=len(groups), pages=delivered, fallback_reads=len(fallbacks),
+                  ms=round(self.last_fanout_s * 1000, 1))
         return delivered
 
     def _deliver(self, watch: BoardWatch, update: BoardUpdate) -> None:
