@@ -357,7 +357,8 @@ def table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def markdown(result: dict[str, Any]) -> str:
+def topology_markdown(result: dict[str, Any]) -> str:
+    """The report of `main` (webhook → published event per topology)."""
     m = result["machine"]
     lines = [
         "# Live push latency (signed Terra `daily` POSTed → live `points` event published)", "",
@@ -407,9 +408,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["wall_seconds"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "live_push.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / "live_push.md").write_text(markdown(result))
-    print(markdown(result))
+    (args.out / "live_push.md").write_text(topology_markdown(result))
+    print(topology_markdown(result))
     return result
+
+
+# ------------------------------------------------------------------------------------------------ issue 12 runner
+def run(quick: bool = False) -> dict[str, Any]:
+    """`make bench` entry (issue 12 §2, §7, §8): the browser fan-out bench (`bench.live_fanout`: N open leaderboard
+    pages in chromium — quick 10/25/50, full up to 1,000 as the machine holds — push → DOM change p50/p95, app CPU
+    per push per page, RSS slope per page, cold first meaningful content), with `os.getloadavg()` before and after.
+    The webhook → published-event latency per topology stays available as `python -m bench.live_push_bench`."""
+    from bench import live_fanout
+
+    return live_fanout.run(quick)
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The summary table of `run`: each figure beside its issue-12 target and the before figure (plus the topology
+    table when `result` is a `main` result)."""
+    from bench import live_fanout
+
+    if "topologies" in result:
+        return topology_markdown(result)
+    return live_fanout.markdown(result)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ that the next page paints in the right mode at once; the database value always w
 
 from __future__ import annotations
 
+import functools
+import html
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 from nicegui import app, background_tasks, ui
 from sqlmodel import Session
 
-from app.web import auth, realtime
+from app.web import auth
 from components import theme
 from components.notifications_bell import notifications_bell
 from domain.accounts import users
@@ -122,12 +124,24 @@ def _current_path() -> str:
         return ""
 
 
-def _nav_item(label: str, target: str, icon: str, active: bool) -> None:
-    with ui.item().props(f'clickable href="{target}"').classes("ft-active" if active else ""):
-        with ui.item_section().props("avatar").classes("min-w-0 pr-3"):
-            ui.icon(icon, size="sm")
-        with ui.item_section():
-            ui.label(label)
+def _nav_item(label: str, target: str, icon: str, active: bool) -> str:
+    return (f'<q-item clickable href="{html.escape(target)}" class="{"ft-active" if active else ""}">'
+            f'<q-item-section avatar class="min-w-0 pr-3"><q-icon name="{html.escape(icon)}" size="sm" />'
+            f'</q-item-section><q-item-section><div>{html.escape(label)}</div></q-item-section></q-item>')
+
+
+@functools.lru_cache(maxsize=256)
+def _navigation_template(path: str, is_admin: bool) -> str:
+    """The drawer's links as one Vue template (the same markup the elements rendered), built once per path and role:
+    links have no server-side handler, so a page keeps one element for them instead of five per link (issue 12 §2:
+    memory per connected page)."""
+    items = [_nav_item(label, target, icon, path == target) for label, target, icon in NAVIGATION]
+    if is_admin:
+        items.append('<q-item-label header class="text-xs uppercase tracking-wide pt-3 pb-1">Admin</q-item-label>')
+        for label, target, icon in ADMIN_NAVIGATION:
+            nested = target != "/admin" and path.startswith(f"{target}/")
+            items.append(_nav_item(label, target, icon, path == target or nested))
+    return "<div>" + "".join(items) + "</div>"
 
 
 @contextmanager
@@ -135,7 +149,7 @@ def frame(ctx: PageContext, title: str) -> Iterator[ui.column]:
     """Build header, drawer and content column for a member page; yields the content column.
 
     `ctx.user` is the signed-in member (as the page guard read it for this request). The balance shown is the cached
-    ledger balance; it is re-read whenever a "points landed" batch names this member.
+    ledger balance, then the balance each "points landed" batch carries for this member (`LiveFeed.watch_balance`).
     """
     user = ctx.user
     if user is None:
@@ -180,14 +194,8 @@ def frame(ctx: PageContext, title: str) -> Iterator[ui.column]:
                 tier = ui.label("").classes("text-xs text-slate-500")
         ui.separator()
         # admins get both menus: dense rows so both fit a laptop screen without scrolling the drawer
-        with ui.list().props("dense" if is_admin else "").classes("ft-nav w-full pt-2"):
-            for label, target, icon in NAVIGATION:
-                _nav_item(label, target, icon, path == target)
-            if is_admin:
-                ui.item_label("Admin").props("header").classes("text-xs uppercase tracking-wide pt-3 pb-1")
-                for label, target, icon in ADMIN_NAVIGATION:
-                    nested = target != "/admin" and path.startswith(f"{target}/")
-                    _nav_item(label, target, icon, path == target or nested)
+        ui.list().props("dense" if is_admin else "").classes("ft-nav w-full pt-2") \
+            .add_slot("default", _navigation_template(path, is_admin))
         ui.space()
         with ui.list().classes("ft-nav w-full pb-3"), ui.item(on_click=_sign_out):
             with ui.item_section().props("avatar").classes("min-w-0 pr-3"):
@@ -204,12 +212,9 @@ def frame(ctx: PageContext, title: str) -> Iterator[ui.column]:
         tier.set_text(f"Tier {header.tier_code}" if header.tier_code else "OPEN tier")
         balance.set_text(f"{header.balance:,}")
 
-    async def refresh_balance(_: realtime.PointsLanded) -> None:
-        header = await ctx.read(member_stats.member_header, user.id)
-        balance.set_text(f"{header.balance:,}")
-
     background_tasks.create(load_header(), name="frame-header")
-    ctx.on_points(refresh_balance, when=lambda batch: batch.touches_user(user.id))
+    # issue 12 §2: the new balance comes with the live message (no read per page); only this member's pages hear it
+    ctx.live.watch_balance(user.id, lambda value: balance.set_text(f"{value:,}"))
 
     with ui.column().classes("w-full max-w-6xl mx-auto px-3 py-4 sm:px-6 sm:py-6 gap-4") as content:
         ui.label(title).classes("text-2xl font-bold text-slate-900 tracking-tight")

@@ -2,8 +2,12 @@
 
 A bell button with the unread count as a badge; clicking it opens a menu with the member's latest notifications
 (unread ones highlighted), each linking to its page, and "Mark all read". Opening a notification marks it read.
-The count is re-read every `POLL_SECONDS` (one cheap COUNT per open page) and whenever the menu opens, so a win
-drawn by the background task shows up without a reload.
+
+Cheap per open page (issue 12 §2): the page load reads only the unread count; the menu's rows are built when the
+member opens it (a closed menu holds no elements). No per-page timer: a new notification (a win drawn by the
+background task, a prize update) reaches the member's open pages as a live `notification` message
+(`LiveFeed.watch_notifications`), which re-reads the count (and the rows, when the menu is open); opening the menu
+re-reads both.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from domain.shared.types import utcnow
 if TYPE_CHECKING:
     from components.page import PageContext
 
-POLL_SECONDS = 30.0
 MENU_SIZE = 8
 KIND_ICONS = {"drawing_won": "emoji_events", "address_reminder": "schedule", "prize_forfeited": "event_busy",
               "prize_shipped": "local_shipping", "address_invalid": "wrong_location"}
@@ -61,7 +64,8 @@ class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
                 .mark("notifications-count")
             self.badge.visible = False
             self.menu = ui.menu().props("anchor='bottom right' self='top right' max-height=480px") \
-                .classes("w-[22rem] max-w-[92vw]").on("before-show", self._opened)
+                .classes("w-[22rem] max-w-[92vw]")
+        self.button.on_click(self._opened)
         with self.menu:
             with ui.row(wrap=False).classes("w-full items-center px-4 pt-3 pb-2 gap-2"):
                 ui.label("Notifications").classes("text-base font-semibold text-slate-900")
@@ -70,8 +74,8 @@ class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
                     .props("flat dense no-caps size=sm color=primary").mark("notifications-mark-all")
             ui.separator()
             self.items = ui.list().classes("w-full").mark("notifications-list")
-        self.timer = ui.timer(POLL_SECONDS, self.refresh)
-        background_tasks.create(self.refresh(), name="notifications-bell")
+        ctx.live.watch_notifications(user_id, self._notified)
+        background_tasks.create(self.refresh_count(), name="notifications-bell")
 
     def _show_count(self, count: int) -> None:
         self.badge.set_text("99+" if count > 99 else str(count))
@@ -79,6 +83,20 @@ class notifications_bell:  # noqa: N801 (lowercase like ui.* elements)
         self.button.props(f"icon={'notifications' if count else 'notifications_none'}")
         self.button.props(f'aria-label="Notifications ({count} unread)"')
         self.mark_all.set_enabled(count > 0)
+
+    async def refresh_count(self) -> None:
+        """Re-read the unread count only."""
+        try:
+            count = await self.ctx.read(notifications.unread_count, self.user_id)
+        except DomainError:
+            return
+        self._show_count(count)
+
+    async def _notified(self, _: object) -> None:
+        if self.menu.value:
+            await self.refresh()
+        else:
+            await self.refresh_count()
 
     async def refresh(self) -> None:
         """Re-read the unread count and the latest notifications."""

@@ -5,11 +5,22 @@
         ──▶ one listener per app (`LiveFeed`, started on app startup), `app.messages.decode`
         ──▶ `points` messages: `PointsFeed` coalesces them and emits at most every 250 ms one `PointsLanded` batch;
             `drawing`, `notification`, `member_status` messages: one NiceGUI `Event` each (`LiveFeed.drawing`, ...)
-        ──▶ each open page's handler, which re-reads its data and updates elements in place.
+        ──▶ fan-out, once per batch and process (issue 12 §2), never one database read per open page:
+            - boards: `app.web.live_boards.BoardHub` reads each affected board × period ONCE and hands the same rows
+              to every page showing it (`LiveFeed.boards`);
+            - balances: the header balance comes from the message itself (`PointsMessage.point_balance`, the last
+              one per member in the batch), delivered to that member's pages only (`LiveFeed.watch_balance`);
+            - notifications: a member's pages hear of their new notifications (`LiveFeed.watch_notifications`);
+        ──▶ pages whose data is their own (dashboard, activity) still re-read it, but only the pages of the members
+            the batch names (`LiveFeed.on_points_landed` with a `when`).
 
 A burst of 1,000 webhooks therefore becomes a handful of batches, and each page re-reads at most once per batch
 (`LiveFeed.on_points_landed` never runs two reloads of one page at once; changes arriving meanwhile trigger one more).
 A payload that is not a valid live message is logged and dropped.
+
+Per-member watchers (`watch_balance`, `watch_notifications`) live in one dict per feed keyed by user id, not in one
+NiceGUI `Event` subscription per page: a batch costs a dict lookup per member it names, whatever the number of open
+pages, and a page's watchers are dropped when its client is deleted (`Client.on_delete`).
 
 The feed belongs to one app: `install(app, system)` creates it and keeps it on `app.state.live_feed` (pages get it as
 `components.page.PageContext.live`). Nothing here is a process global, so a test that builds a new app gets a new
@@ -19,15 +30,16 @@ feed, and no subscriber of a previous test's deleted client can linger (notes/ni
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import structlog
-from nicegui import Event, background_tasks
+from nicegui import Client, Event, background_tasks, ui
 
 from app import messages
 from app.adapters.pubsub import PubSub
@@ -45,12 +57,15 @@ _log = structlog.get_logger("fittrack.realtime")
 @dataclass(frozen=True)
 class PointsLanded:
     """One coalesced batch of `points` messages: whose totals changed (user ids as strings), on which boards, for which
-    platform days, and how many messages it merges."""
+    platform days, and how many messages it merges; `balances` maps each member (user id string) to the point
+    balance of their last message in the batch (integer points; issue 12 §2: pages take it from here instead of
+    reading the database)."""
 
     user_ids: frozenset[str]
     boards: frozenset[str]
     platform_days: frozenset[date]
     messages: int
+    balances: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
 
     @classmethod
     def from_messages(cls, batch: Iterable[PointsMessage]) -> PointsLanded:
@@ -58,14 +73,23 @@ class PointsLanded:
         users: set[str] = set()
         boards: set[str] = set()
         days: set[date] = set()
+        balances: dict[str, int] = {}
         count = 0
         for message in batch:
             count += 1
-            users.add(str(message.user_id))
+            user = str(message.user_id)
+            users.add(user)
+            balances[user] = message.point_balance  # in publication order: the last one wins
             boards.update(message.boards)
             if message.platform_day is not None:
                 days.add(message.platform_day)
-        return cls(frozenset(users), frozenset(boards), frozenset(days), count)
+        return cls(frozenset(users), frozenset(boards), frozenset(days), count, balances)
+
+    def merge(self, later: PointsLanded) -> PointsLanded:
+        """This batch followed by `later` as one batch (`later`'s balances win)."""
+        return PointsLanded(self.user_ids | later.user_ids, self.boards | later.boards,
+                            self.platform_days | later.platform_days, self.messages + later.messages,
+                            {**self.balances, **later.balances})
 
     def touches_user(self, user_id: uuid.UUID | str) -> bool:
         return str(user_id) in self.user_ids
@@ -143,12 +167,38 @@ class LiveFeed:
     (`MemberStatusMessage`) — emitted once per message. `start()` (on app startup) listens on `pubsub`; `dispatch`
     routes one received payload (also usable directly in tests)."""
 
-    def __init__(self, pubsub: PubSub, *, interval: float = THROTTLE_SECONDS) -> None:
+    def __init__(self, pubsub: PubSub, *, interval: float = THROTTLE_SECONDS,
+                 system: Callable[[], System] | None = None) -> None:
+        from app.web.live_boards import BoardHub
+
         self.pubsub = pubsub
         self.points = PointsFeed(interval)
         self.drawing: Event[DrawingMessage] = Event()
         self.notification: Event[NotificationMessage] = Event()
         self.member_status: Event[MemberStatusMessage] = Event()
+        self.balances = Watchers[int]()
+        self.notifications = Watchers[NotificationMessage]()
+        self.points.landed.subscribe(self._deliver_balances)
+        self.notification.subscribe(self._deliver_notification)
+        # Boards need reads: `system` gives the app's current System (tests swap it per test); None = no board hub.
+        self.boards: BoardHub | None = BoardHub(self.points.landed, system) if system is not None else None
+
+    def _deliver_balances(self, batch: PointsLanded) -> None:
+        for user_id, balance in batch.balances.items():
+            self.balances.deliver(user_id, balance)
+
+    def _deliver_notification(self, message: NotificationMessage) -> None:
+        self.notifications.deliver(str(message.user_id), message)
+
+    def watch_balance(self, user_id: uuid.UUID | str, show: Callable[[int], Any]) -> None:
+        """Call `show(balance)` (integer points, from the message) on the current page whenever a batch carries
+        a new balance of member `user_id`. Call inside a page (UI context); dropped with the page's client."""
+        self.balances.add(str(user_id), show)
+
+    def watch_notifications(self, user_id: uuid.UUID | str, changed: Callable[[NotificationMessage], Any]) -> None:
+        """Call `changed(message)` on the current page whenever member `user_id` gets a new in-app notification.
+        Call inside a page (UI context); dropped with the page's client."""
+        self.notifications.add(str(user_id), changed)
 
     def dispatch(self, payload: Any) -> None:
         """Decode one payload from the pub/sub port and hand it on; a payload that is not a valid live message is
@@ -212,10 +262,56 @@ class LiveFeed:
         background_tasks.create(self.listen(), name="live-listener")
 
 
+V = TypeVar("V")
+
+
+class Watchers(Generic[V]):
+    """Per-key (user id string) callbacks of open pages: `add(key, fn)` inside a page, `deliver(key, value)` calls
+    every live page's `fn(value)` in that page's UI context (an awaitable result runs as a background task). A page's
+    callbacks go when its client is deleted. Cost of a delivery: one dict lookup plus the calls for that key."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, dict[int, tuple[Client, Callable[[V], Any]]]] = {}
+        self._next = 0
+
+    def add(self, key: str, fn: Callable[[V], Any]) -> None:
+        """Register `fn` for `key` on the current page (UI context required)."""
+        client = ui.context.client
+        self._next += 1
+        token = self._next
+        self._by_key.setdefault(key, {})[token] = (client, fn)
+
+        def drop() -> None:
+            entries = self._by_key.get(key)
+            if entries is not None:
+                entries.pop(token, None)
+                if not entries:
+                    del self._by_key[key]
+
+        client.on_delete(drop)
+
+    def count(self, key: str | None = None) -> int:
+        """How many page callbacks are registered (for `key`, or in all)."""
+        if key is not None:
+            return len(self._by_key.get(key, {}))
+        return sum(len(entries) for entries in self._by_key.values())
+
+    def deliver(self, key: str, value: V) -> None:
+        """Hand `value` to every page registered for `key` (deleted clients are skipped)."""
+        for client, fn in list(self._by_key.get(key, {}).values()):
+            if client.is_deleted:
+                continue
+            with client:
+                result = fn(value)
+                if inspect.isawaitable(result):
+                    background_tasks.create(result, name="live-watcher")  # type: ignore[arg-type]
+
+
 def install(app: Any, system: System) -> LiveFeed:
     """Create the app's feed on `system.pubsub`, keep it on `app.state.live_feed` and start listening when the app
-    starts (called once per app by `app.main.install`). Returns the feed."""
-    feed = LiveFeed(system.pubsub)
+    starts (called once per app by `app.main.install`). Boards are read through the app's current System
+    (`app.state.system`). Returns the feed."""
+    feed = LiveFeed(system.pubsub, system=lambda: app.state.system)
     app.state.live_feed = feed
     app.on_startup(feed.start)
     return feed

@@ -3,7 +3,12 @@ through prev/next and a date picker; the top 100 with the member's row highlight
 rank and the ten places above and below (PRODUCT.md §5).
 
 Live: when points land for a member of the shown board within the shown period, the rows and labels are replaced
-in place (`table.rows = ...`), nothing is rebuilt; batches arrive at most every 250 ms (`app.web.realtime`).
+in place (`table.rows = ...`), nothing is rebuilt; batches arrive at most every 250 ms (`app.web.realtime`). The page
+reads nothing itself then: the app's `app.web.live_boards.BoardHub` reads each affected board once per batch and hands
+this page its viewer's cut of the shared rows (issue 12 §2).
+
+First paint (issue 12 §7): the frame, the controls and an empty, "loading" table go out at once; the member's boards
+and the board itself are read in the background and filled in over the websocket.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 from nicegui import background_tasks, ui
 from sqlmodel import Session
 
-from app.web import realtime
+from app.web import live_boards, realtime
 from components.leaderboard_table import leaderboard_table
 from components.notice import notice
 from components.page import PageContext, member_page
@@ -77,10 +82,16 @@ def page_start(session: Session, user_id: uuid.UUID, today: date) -> PageStart:
                      latest_data_day=member_stats.latest_data_day(session, user_id, today))
 
 
+def _board_options(boards: list[str]) -> dict[str, str]:
+    return {b: ("My tier · " + b if b != OPEN_TIER else "OPEN") for b in boards}
+
+
 class leaderboard_view:  # noqa: N801
     """Period tabs, board toggle, period navigator, the board and the "You" card; `load()` reads the choice."""
 
     def __init__(self, ctx: PageContext, boards: list[str], choice: BoardChoice) -> None:
+        """Build the elements for `choice` (a period, board and day) among `boards` (the member's boards; may be
+        empty and `choice.board` "" until `start` has read them: the first paint needs no database read)."""
         self.ctx = ctx
         self.user_id = ctx.member_id
         self.choice = choice
@@ -88,15 +99,14 @@ class leaderboard_view:  # noqa: N801
         self.shown: leaderboards.Board | None = None
 
         with ui.card().props("flat").classes("ft-card w-full p-0 gap-0"):
-            tabs = ui.tabs(value=choice.period.value,  # type: ignore[arg-type]  # a tab's name is a valid value
-                           on_change=lambda e: self.set_period(Period(e.value)))
+            self.tabs = tabs = ui.tabs(value=choice.period.value,  # type: ignore[arg-type]  # a tab name is valid
+                                       on_change=lambda e: self.set_period(Period(e.value)))
             with tabs.props("dense align=left active-color=primary indicator-color=primary no-caps") \
                     .classes("w-full text-slate-600 border-b border-slate-200"):
                 for period, label in PERIOD_LABELS.items():
                     ui.tab(period.value, label=label)
             with ui.row().classes("w-full items-center gap-3 px-3 py-2"):
-                options = {b: ("My tier · " + b if b != OPEN_TIER else "OPEN") for b in boards}
-                self.board_toggle = ui.toggle(options, value=choice.board,
+                self.board_toggle = ui.toggle(_board_options(boards), value=choice.board or None,
                                               on_change=lambda e: self.set_board(e.value)) \
                     .props("no-caps unelevated dense toggle-color=primary color=white text-color=grey-8") \
                     .props('padding="4px 14px"') \
@@ -137,18 +147,42 @@ class leaderboard_view:  # noqa: N801
                 ui.label("Around you").classes("text-xs font-semibold uppercase tracking-wide text-slate-500")
                 self.around = leaderboard_table(empty_text="You are not on this board", compact=True).mark("around")
 
-        ctx.on_points(self._on_points, when=self._is_relevant)
+        hub = ctx.live.boards
+        self.watch = hub.watch(self.user_id, self._on_update) if hub is not None else None
+        if hub is None:  # a feed without a hub (hand-built contexts): re-read per batch as before
+            ctx.on_points(self._on_points, when=self._is_relevant)
 
     # ----------------------------------------------------------------------------------------- controls
+    async def start(self, start: PageStart, board: str | None, period: str | None) -> None:
+        """After the first paint: pick the board and period from the member's boards and data (`page_start`, read
+        by the caller off the loop), set the controls to them, then load the board."""
+        if period in {p.value for p in Period}:
+            chosen_period = Period(period)
+        else:  # members whose data is older than this week (e.g. replayed 2016 data) start on all-time
+            latest = start.latest_data_day
+            this_week = period_bounds(Period.weekly, self.today)[0]
+            chosen_period = Period.weekly if latest is not None and latest >= this_week else Period.alltime
+        self.choice.board = board if board in start.boards else start.default_board
+        self.choice.period = chosen_period  # before the controls change: their change handlers then see no change
+        self.board_toggle.set_options(_board_options(start.boards), value=self.choice.board)
+        self.tabs.set_value(chosen_period.value)
+        await self.load()
+
     async def set_period(self, period: Period) -> None:
+        if period == self.choice.period or not self.choice.board:
+            return  # set by `start` (or before it): its own load follows
         self.choice.period = period
         await self.load()
 
     async def set_board(self, board: str) -> None:
+        if board == self.choice.board or not board:
+            return
         self.choice.board = board
         await self.load()
 
     async def set_day(self, day: date) -> None:
+        if not self.choice.board:
+            return
         self.choice.day = min(day, self.today)
         await self.load()
 
@@ -164,6 +198,14 @@ class leaderboard_view:  # noqa: N801
 
     async def _on_points(self, _: realtime.PointsLanded) -> None:
         await self.load(live=True)
+
+    def _on_update(self, update: live_boards.BoardUpdate) -> None:
+        """A live fan-out (`BoardHub`): this viewer's board, cut from the batch's shared read."""
+        board = update.board
+        if (board.board, board.period) != (self.choice.board, self.choice.period) or self.shown is None \
+                or board.period_start != self.shown.period_start:
+            return  # the member switched meanwhile; their own load is on its way
+        self.show(board, update.shared)
 
     # ----------------------------------------------------------------------------------------- data
     async def load(self, *, live: bool = False) -> None:
@@ -186,8 +228,10 @@ class leaderboard_view:  # noqa: N801
         self.error.visible = False
         self.show(board)
 
-    def show(self, board: leaderboards.Board) -> None:
+    def show(self, board: leaderboards.Board, shared: live_boards.SharedBoard | None = None) -> None:
         self.shown = board
+        if self.watch is not None:
+            self.watch.showing(board, self.choice.day)
         self.navigator.visible = board.period != Period.alltime
         self.period_label.set_text(period_caption(board))
         self.picker.value = self.choice.day.isoformat()
@@ -196,8 +240,8 @@ class leaderboard_view:  # noqa: N801
         self.board_title.set_text(f"{name} board" if name != "OPEN" else "OPEN board")
         self.board_caption.set_text(f"{PERIOD_LABELS[board.period]} · {board.total_members:,} member"
                                     f"{'s' if board.total_members != 1 else ''}")
-        self.table.set_entries(board.entries)
-        self.around.set_entries(board.around_me)
+        self.table.set_entries(board.entries, shared)
+        self.around.set_entries(board.around_me, shared)
         if board.me is None:
             self.my_rank.set_text("—")
             self.my_of.set_text("not on this board")
@@ -213,14 +257,11 @@ class leaderboard_view:  # noqa: N801
 @member_page("/leaderboard", title="Leaderboard")
 async def leaderboard_page(ctx: PageContext, board: str | None = None, period: str | None = None) -> None:
     today = ctx.today()
-    start = await ctx.read(page_start, ctx.member_id, today)
-    if period in {p.value for p in Period}:
-        chosen_period = Period(period)
-    else:  # members whose data is older than this week (e.g. replayed 2016 data) start on all-time
-        latest = start.latest_data_day
-        this_week = period_bounds(Period.weekly, today)[0]
-        chosen_period = Period.weekly if latest is not None and latest >= this_week else Period.alltime
-    chosen_board = board if board in start.boards else start.default_board
-    choice = BoardChoice(board=chosen_board, period=chosen_period, day=today)
-    view = leaderboard_view(ctx, start.boards, choice)
-    background_tasks.create(view.load(), name="leaderboard-load")
+    shown_period = Period(period) if period in {p.value for p in Period} else Period.weekly
+    view = leaderboard_view(ctx, [], BoardChoice(board="", period=shown_period, day=today))
+
+    async def fill() -> None:  # issue 12 §7: no database read before the first paint
+        start = await ctx.read(page_start, ctx.member_id, today)
+        await view.start(start, board, period)
+
+    background_tasks.create(fill(), name="leaderboard-load")
