@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import threading
 import uuid
+from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -174,21 +175,93 @@ def _canonical_uuid(raw: object) -> str:
     return str(uuid.UUID(str(raw)))
 
 
-def entries(session: Session, drawing_id: uuid.UUID) -> list[recipe.Entry]:
-    """The drawing's tickets as the draw sees them, sorted by ticket number. Read with Core and the raw user id
-    (converted once per member, not once per ticket, and one string shared by all of a member's entries), so a
-    1,000,000-ticket list loads ≈ 4× faster than through the ORM type conversion and stays small in memory."""
+STREAM_ROWS: Final = 20_000  # rows per fetch of the server-side cursor (≈ 1 MB of list text)
+
+
+class ListSink(Protocol):
+    """Where the frozen ticket list's bytes go while it is hashed (e.g. a file being written): `write(data)`."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+def ticket_rows(session: Session, drawing_id: uuid.UUID,
+                chunk_rows: int = STREAM_ROWS) -> Iterator[list[tuple[int, str]]]:
+    """The drawing's tickets as `(ticket_number, canonical user id)` rows in ticket-number order, in chunks of up to
+    `chunk_rows`, read through a server-side cursor (`yield_per`: a named cursor on PostgreSQL, SQLite's lazy
+    cursor), so a 1,000,000-ticket list is never held in memory (issue 12 §5). PostgreSQL casts the id to text (its
+    canonical lowercase hyphenated form); other dialects' raw values are converted once per member, not per ticket.
+    Read inside the caller's transaction (the same snapshot the drawing lock protects)."""
     table = Ticket.__table__  # type: ignore[attr-defined]
-    query = (sa.select(table.c.ticket_number, sa.type_coerce(table.c.user_id, sa.String))
-             .where(table.c.drawing_id == drawing_id).order_by(table.c.ticket_number))
+    dialect = session.get_bind().dialect.name
+    user = sa.cast(table.c.user_id, sa.Text) if dialect == "postgresql" else sa.type_coerce(table.c.user_id,
+                                                                                             sa.String)
+    query = (sa.select(table.c.ticket_number, user).where(table.c.drawing_id == drawing_id)
+             .order_by(table.c.ticket_number))
+    result = session.connection().execute(query, execution_options={"yield_per": chunk_rows})
     names: dict[object, str] = {}
-    out: list[recipe.Entry] = []
-    for number, raw in session.connection().execute(query):
-        name = names.get(raw)
-        if name is None:
-            name = names[raw] = _canonical_uuid(raw)
-        out.append(recipe.Entry(int(number), name))
+    try:
+        for part in result.partitions():
+            if dialect == "postgresql":
+                yield [(number, uid) for number, uid in part]
+                continue
+            rows = []
+            for number, raw in part:
+                name = names.get(raw)
+                if name is None:
+                    name = names[raw] = _canonical_uuid(raw)
+                rows.append((int(number), name))
+            yield rows
+    finally:
+        result.close()
+
+
+@dataclass
+class FrozenList:
+    """The frozen ticket list as one streamed pass saw it: `list_hash` (hex SHA-256, PRODUCT.md §6 step 2) and
+    `count`; with `keep=True` also the list itself in compact form for the draw — ticket numbers (`array('q')`,
+    8 bytes each), each ticket's member as an index (`array('L')`) into `members` (one string per member): ≈ 16 MB
+    for 1,000,000 tickets instead of ≈ 250 MB of entry objects."""
+
+    list_hash: str
+    count: int
+    numbers: array[int] = field(default_factory=lambda: array("q"))
+    owners: array[int] = field(default_factory=lambda: array("L"))
+    members: list[str] = field(default_factory=list)
+
+    def entry_at(self, k: int) -> recipe.Entry:
+        """The ticket at list position k (0-based, ticket-number order); needs `keep=True`."""
+        return recipe.Entry(self.numbers[k], self.members[self.owners[k]])
+
+
+def freeze(session: Session, drawing_id: uuid.UUID, *, sink: ListSink | None = None, keep: bool = False,
+           chunk_rows: int = STREAM_ROWS) -> FrozenList:
+    """Stream the drawing's ticket list once (`ticket_rows`), hashing it as published (PRODUCT.md §6 step 2) and
+    writing its bytes to `sink` when given (the downloadable file, issue 12 §5); `keep=True` also keeps the compact
+    list the draw needs (`FrozenList`). Memory: one chunk, plus the compact list when kept."""
+    hasher = recipe.TicketListHasher()
+    out = FrozenList("", 0)
+    index: dict[str, int] = {}
+    for rows in ticket_rows(session, drawing_id, chunk_rows):
+        data = hasher.add(rows)
+        if sink is not None:
+            sink.write(data)
+        if keep:
+            numbers, owners, members = out.numbers, out.owners, out.members
+            for number, user_id in rows:
+                k = index.get(user_id)
+                if k is None:
+                    k = index[user_id] = len(members)
+                    members.append(user_id)
+                numbers.append(number)
+                owners.append(k)
+    out.list_hash, out.count = hasher.hexdigest(), hasher.count
     return out
+
+
+def entries(session: Session, drawing_id: uuid.UUID) -> list[recipe.Entry]:
+    """The drawing's tickets as the draw sees them, sorted by ticket number (in memory: for small drawings, tests
+    and tools; the draw itself streams with `freeze`)."""
+    return [recipe.Entry(number, user_id) for rows in ticket_rows(session, drawing_id) for number, user_id in rows]
 
 
 # --- transitions -------------------------------------------------------------------------------------------------
@@ -294,10 +367,11 @@ def open_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = u
     return drawing
 
 
-def _close(session: UnitOfWork, drawing: Drawing, now: datetime) -> None:
-    tickets = entries(session, drawing.id)
-    drawing.ticket_list_hash = recipe.ticket_list_hash(tickets)
-    drawing.total_tickets = len(tickets)
+def _close(session: UnitOfWork, drawing: Drawing, now: datetime, *, sink: ListSink | None = None,
+           keep: bool = False) -> FrozenList:
+    frozen = freeze(session, drawing.id, sink=sink, keep=keep)
+    drawing.ticket_list_hash = frozen.list_hash
+    drawing.total_tickets = frozen.count
     drawing.status, drawing.updated_at = S.closed.value, now
     session.record(DrawingStatusChanged(drawing.id, S.closed.value))
     session.add(drawing)
@@ -306,16 +380,20 @@ def _close(session: UnitOfWork, drawing: Drawing, now: datetime) -> None:
                  after={"status": drawing.status, "ticket_list_hash": drawing.ticket_list_hash,
                         "total_tickets": drawing.total_tickets},
                  clock=lambda: now)
+    return frozen
 
 
-def close_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow) -> Drawing:
+def close_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow,
+                  sink: ListSink | None = None) -> Drawing:
     """System: `open → closed`. Freezes the ticket list (PRODUCT.md §6 step 2) and publishes `ticket_list_hash`;
-    `total_tickets` is set from the frozen list. Audited (`drawing.closed`). Already closed or later, or cancelled →
-    unchanged. Raises NotFound; Conflict for a draft or scheduled drawing."""
+    `total_tickets` is set from the frozen list. The list is streamed once in ticket-number order (issue 12 §5) and,
+    when `sink` is given, written to it while it is hashed (the downloadable file). Audited (`drawing.closed`).
+    Already closed or later, or cancelled → unchanged (nothing written to `sink`). Raises NotFound; Conflict for a
+    draft or scheduled drawing."""
     drawing = get_drawing(session, drawing_id, lock=True)
     if _already_at(drawing, S.closed):
         return drawing
-    _close(session, drawing, clock())
+    _close(session, drawing, clock(), sink=sink)
     return drawing
 
 
@@ -339,22 +417,33 @@ def _award(session: UnitOfWork, ticket: Ticket, prize: Prize, now: datetime) -> 
     session.record(WinAwarded(ticket.drawing_id, ticket.user_id, ticket.id, prize.id, now))
 
 
-def _verify_frozen(drawing: Drawing, tickets: list[recipe.Entry]) -> None:
-    if drawing.ticket_list_hash is not None and recipe.ticket_list_hash(tickets) != drawing.ticket_list_hash:
+def _verify_frozen(drawing: Drawing, frozen: FrozenList) -> None:
+    if drawing.ticket_list_hash is not None and frozen.list_hash != drawing.ticket_list_hash:
         raise Conflict(f"drawing {drawing.id}: the ticket list changed after it was frozen; refusing to draw")
 
 
-def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow) -> DrawOutcome:
+def _frozen_draw(drawing: Drawing, frozen: FrozenList, units: int, alternates: int = 0) -> recipe.DrawResult:
+    """The recipe (`recipe.draw_frozen`, lazy partial Fisher–Yates) on the streamed, re-hashed list."""
+    assert drawing.server_seed_hex is not None, "an open drawing always has its server seed"
+    return recipe.draw_frozen(bytes.fromhex(drawing.server_seed_hex), drawing.id, frozen.list_hash, frozen.count,
+                              frozen.entry_at, units, alternates)
+
+
+def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow,
+                    sink: ListSink | None = None) -> DrawOutcome:
     """System (or admin "execute now"): `closed → completed` by the exact recipe (PRODUCT.md §6,
     `domain.sweepstakes.recipe`).
 
-    An `open` drawing is closed first (same transaction). No tickets → `cancelled` (reason in `results`). Otherwise
-    the frozen list is re-hashed and checked, winners are drawn (one prize per member), winning tickets are marked,
-    the server seed becomes public (results), `results` stores the winners in award order, and each win records
-    `WinAwarded` (whose policy creates the fulfillment and notifies the winner before the commit).
+    An `open` drawing is closed first (same transaction; its list is written to `sink` when given). No tickets →
+    `cancelled` (reason in `results`). Otherwise the frozen list is re-hashed and checked, winners are drawn (one
+    prize per member), winning tickets are marked, the server seed becomes public (results), `results` stores the
+    winners in award order, and each win records `WinAwarded` (whose policy creates the fulfillment and notifies the
+    winner before the commit).
     Audited (`drawing.executed` or `drawing.cancelled`, actor None).
 
     Idempotent: a completed or cancelled drawing returns its stored outcome with `replayed=True` and changes nothing.
+    Scale (issue 12 §5): the list is streamed once (`freeze`: re-hash and compact copy, ≈ 16 MB per 1,000,000
+    tickets) and the shuffle holds only the positions it touches (`recipe.draw_frozen`).
     Raises NotFound; Conflict for a draft or scheduled drawing, or when the ticket list no longer matches its hash."""
     drawing = get_drawing(session, drawing_id, lock=True)
     if drawing.status in (S.completed.value, S.cancelled.value):
@@ -363,9 +452,10 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
         raise Conflict(f"A {drawing.status} drawing cannot be executed")
     now = clock()
     if drawing.status == S.open.value:
-        _close(session, drawing, now)
-    tickets = entries(session, drawing.id)
-    if not tickets:
+        frozen = _close(session, drawing, now, sink=sink, keep=True)
+    else:
+        frozen = freeze(session, drawing.id, keep=True)
+    if not frozen.count:
         before = drawing.status
         drawing.status, drawing.drawn_at, drawing.updated_at = S.cancelled.value, now, now
         session.record(DrawingStatusChanged(drawing.id, S.cancelled.value))
@@ -375,10 +465,9 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
                      before={"status": before}, after={"status": drawing.status, "reason": NO_TICKETS_REASON},
                      clock=lambda: now)
         return DrawOutcome(drawing, [], replayed=False)
-    _verify_frozen(drawing, tickets)
-    assert drawing.server_seed_hex is not None, "an open drawing always has its server seed"
+    _verify_frozen(drawing, frozen)
     units = prize_units(prizes_of(session, drawing.id))
-    outcome = recipe.draw(bytes.fromhex(drawing.server_seed_hex), drawing.id, tickets, len(units))
+    outcome = _frozen_draw(drawing, frozen, len(units))
     numbers = [e.ticket_number for e in outcome.winners]
     by_number = {t.ticket_number: t for t in session.exec(
         select(Ticket).where(Ticket.drawing_id == drawing.id, col(Ticket.ticket_number).in_(numbers))).all()}
@@ -391,13 +480,13 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
                      "ticket_number": entry.ticket_number, "user_id": entry.user_id})
     drawing.status, drawing.drawn_at, drawing.updated_at = S.completed.value, now, now
     session.record(DrawingStatusChanged(drawing.id, S.completed.value))
-    drawing.results = {"recipe": "PRODUCT.md §6", "drawn_at": now.isoformat(), "total_tickets": len(tickets),
+    drawing.results = {"recipe": "PRODUCT.md §6", "drawn_at": now.isoformat(), "total_tickets": frozen.count,
                        "units": len(units), "draw_seed": outcome.draw_seed_hex, "winners": rows, "alternates": []}
     session.add(drawing)
     audit.record(session, actor_id=None, action="drawing.executed", target_type="drawing", target_id=drawing.id,
                  before={"status": S.closed.value},
                  after={"status": drawing.status, "server_seed": drawing.server_seed_hex,
-                        "ticket_list_hash": drawing.ticket_list_hash, "total_tickets": len(tickets),
+                        "ticket_list_hash": drawing.ticket_list_hash, "total_tickets": frozen.count,
                         "winners": [r["ticket_number"] for r in rows]},
                  clock=lambda: now)
     for win, prize in zip(wins, units, strict=False):
@@ -435,12 +524,10 @@ def draw_alternate(session: UnitOfWork, drawing_id: uuid.UUID, prize_id: uuid.UU
     target = next((r for r in held if int(r["ticket_number"]) in forfeited), None)
     if target is None:
         raise Conflict(f"no forfeited win of prize {prize_id} is waiting for an alternate")
-    tickets = entries(session, drawing.id)
-    _verify_frozen(drawing, tickets)
-    assert drawing.server_seed_hex is not None
+    frozen = freeze(session, drawing.id, keep=True)
+    _verify_frozen(drawing, frozen)
     units = prize_units(prizes)
-    outcome = recipe.draw(bytes.fromhex(drawing.server_seed_hex), drawing.id, tickets, len(units),
-                        alternates=len(alternates) + 1)
+    outcome = _frozen_draw(drawing, frozen, len(units), alternates=len(alternates) + 1)
     now = clock()
     if len(outcome.alternates) <= len(alternates):
         audit.record(session, actor_id=None, action="drawing.alternate", target_type="drawing", target_id=drawing.id,
