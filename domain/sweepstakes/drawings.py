@@ -677,10 +677,38 @@ class WinnerLine(BaseModel):
     replaces_ticket_number: int | None = None
 
 
+TICKETS_PAGE_LIMIT: Final = 100  # ticket-list lines per results page by default (issue 12 §5)
+TICKETS_MAX_LIMIT: Final = 1000  # and at most
+TICKETS_MAX_PAGE: Final = 10_000_000  # bounds the OFFSET (≤ 10^10 rows) well inside 64-bit integers
+
+
+def check_ticket_page(page: int, limit: int) -> None:
+    """Raises InvalidInput unless 1 ≤ page ≤ TICKETS_MAX_PAGE and 1 ≤ limit ≤ TICKETS_MAX_LIMIT (issue 12 §5: a
+    page request is bounded, so a huge page number is a 400, never a database overflow)."""
+    if not 1 <= page <= TICKETS_MAX_PAGE:
+        raise InvalidInput(f"page must be between 1 and {TICKETS_MAX_PAGE}", field="page")
+    if not 1 <= limit <= TICKETS_MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {TICKETS_MAX_LIMIT}", field="limit")
+
+
+def ticket_page(session: Session, drawing_id: uuid.UUID, *, page: int = 1,
+                limit: int = TICKETS_PAGE_LIMIT) -> list[str]:
+    """One page of a drawing's ticket list as published (`"number:user_id"` lines in ticket-number order): lines
+    `(page − 1) × limit + 1 … page × limit` by the (drawing_id, ticket_number) index. Raises InvalidInput for a page
+    out of bounds (`check_ticket_page`); past the end → []."""
+    check_ticket_page(page, limit)
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    query = (sa.select(table.c.ticket_number, sa.type_coerce(table.c.user_id, sa.String))
+             .where(table.c.drawing_id == drawing_id).order_by(table.c.ticket_number)
+             .offset((page - 1) * limit).limit(limit))
+    return [f"{number}:{_canonical_uuid(raw)}" for number, raw in session.connection().execute(query)]
+
+
 class DrawResults(BaseModel):
     """The public results of a drawing (issue 6 §5; PRODUCT.md §6 "the results page shows …"). Times are ISO 8601
-    UTC strings; `tickets` is the frozen list exactly as hashed (`"number:user_id"` lines); fields not yet public are
-    None (lists empty). `as_json()` is the API's JSON body."""
+    UTC strings; `tickets` is one page of the frozen list exactly as hashed (`"number:user_id"` lines, page
+    `tickets_page` of `tickets_pages`, `tickets_limit` per page; the whole list is the download, issue 12 §5);
+    fields not yet public are None (lists empty). `as_json()` is the API's JSON body."""
 
     drawing_id: str
     name: str
@@ -695,6 +723,9 @@ class DrawResults(BaseModel):
     seed_commitment: str | None = None
     ticket_list_hash: str | None = None
     tickets: list[str] = Field(default_factory=list)
+    tickets_page: int = 1
+    tickets_limit: int = TICKETS_PAGE_LIMIT
+    tickets_pages: int = 0
     server_seed: str | None = None
     draw_seed: str | None = None
     drawn_at: str | None = None
@@ -710,12 +741,15 @@ class DrawResults(BaseModel):
         return data
 
 
-def results(session: Session, drawing_id: uuid.UUID, *, include_tickets: bool = True) -> DrawResults:
+def results(session: Session, drawing_id: uuid.UUID, *, include_tickets: bool = True, page: int = 1,
+            limit: int = TICKETS_PAGE_LIMIT) -> DrawResults:
     """The public results of a drawing as a `DrawResults`: the drawing, its prizes (award order) and units, the
-    recipe text; `seed_commitment` from open on; `ticket_list_hash` and `tickets` from close on; after the draw
-    `server_seed` (hex), `draw_seed`, `drawn_at`, `winners` in award order and `alternates`; for a cancelled drawing
-    `cancelled_reason`. `include_tickets=False` leaves `tickets` empty (pages that only show winners; the list is
-    ≈ 50 MB for 1,000,000 tickets). Raises NotFound."""
+    recipe text; `seed_commitment` from open on; `ticket_list_hash` and page `page` of the ticket list (`limit`
+    lines, `ticket_page`) from close on; after the draw `server_seed` (hex), `draw_seed`, `drawn_at`, `winners` in
+    award order and `alternates`; for a cancelled drawing `cancelled_reason`. `include_tickets=False` leaves
+    `tickets` empty. The whole list (≈ 45 MB for 1,000,000 tickets) is never read here: it is a download (issue 12
+    §5). Raises NotFound; InvalidInput for a page out of bounds."""
+    check_ticket_page(page, limit)
     drawing = get_drawing(session, drawing_id)
     status = DrawingStatus(drawing.status)
     prizes = prizes_of(session, drawing.id)
@@ -723,7 +757,7 @@ def results(session: Session, drawing_id: uuid.UUID, *, include_tickets: bool = 
     out = DrawResults(
         drawing_id=str(drawing.id), name=drawing.name, drawing_type=drawing.drawing_type, status=drawing.status,
         drawing_time=drawing.drawing_time.isoformat(), sales_close=drawing.sales_close.isoformat(),
-        total_tickets=drawing.total_tickets,
+        total_tickets=drawing.total_tickets, tickets_page=page, tickets_limit=limit,
         prizes=[PrizeLine(prize_id=str(p.id), prize_rank=p.prize_rank, name=p.name, quantity=p.quantity,
                           value_usd=p.value_usd, fulfillment_type=p.fulfillment_type) for p in prizes],
         units=sum(p.quantity for p in prizes), recipe=recipe.RECIPE,
@@ -732,8 +766,9 @@ def results(session: Session, drawing_id: uuid.UUID, *, include_tickets: bool = 
         out.seed_commitment = drawing.seed_commitment
     if status in (S.closed, S.completed) and drawing.ticket_list_hash:
         out.ticket_list_hash = drawing.ticket_list_hash
+        out.tickets_pages = -(-drawing.total_tickets // limit)
         if include_tickets:
-            out.tickets = list(frozen_ticket_lines(session, drawing))
+            out.tickets = ticket_page(session, drawing.id, page=page, limit=limit)
     if status == S.cancelled:
         out.cancelled_reason = stored.get("reason")
     if status == S.completed:
