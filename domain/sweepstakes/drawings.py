@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -184,84 +183,105 @@ class ListSink(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
 
-def ticket_rows(session: Session, drawing_id: uuid.UUID,
-                chunk_rows: int = STREAM_ROWS) -> Iterator[list[tuple[int, str]]]:
-    """The drawing's tickets as `(ticket_number, canonical user id)` rows in ticket-number order, in chunks of up to
-    `chunk_rows`, read through a server-side cursor (`yield_per`: a named cursor on PostgreSQL, SQLite's lazy
-    cursor), so a 1,000,000-ticket list is never held in memory (issue 12 §5). PostgreSQL casts the id to text (its
-    canonical lowercase hyphenated form); other dialects' raw values are converted once per member, not per ticket.
-    Read inside the caller's transaction (the same snapshot the drawing lock protects)."""
+# The list's lines computed by the database itself ("number:canonical-uuid"), read with the driver's own cursor:
+# SQLAlchemy's per-row Row objects cost ~4× the whole rest of the stream at 1,000,000 rows (issue 12 §5).
+_PG_LINES: Final = ("SELECT ticket_number::text || ':' || user_id::text FROM tickets WHERE drawing_id = %s "
+                    "ORDER BY ticket_number")
+_SQLITE_LINES: Final = (  # GUIDs are stored as 32 lowercase hex digits on SQLite (sa.Uuid)
+    "SELECT ticket_number || ':' || CASE WHEN length(user_id) = 32 THEN lower(substr(user_id, 1, 8) || '-' || "
+    "substr(user_id, 9, 4) || '-' || substr(user_id, 13, 4) || '-' || substr(user_id, 17, 4) || '-' || "
+    "substr(user_id, 21, 12)) ELSE lower(user_id) END FROM tickets WHERE drawing_id = ? ORDER BY ticket_number")
+
+
+def ticket_lines(session: Session, drawing_id: uuid.UUID, chunk_rows: int = STREAM_ROWS) -> Iterator[list[str]]:
+    """The drawing's frozen-list lines (`"{ticket_number}:{user_id}"`, canonical lowercase hyphenated ids; PRODUCT.md
+    §6 step 2) in ticket-number order, in chunks of up to `chunk_rows`, through a server-side cursor (a named cursor
+    on PostgreSQL, SQLite's lazy cursor; other dialects: SQLAlchemy's `yield_per`), so a 1,000,000-ticket list is
+    never held in memory (issue 12 §5). Read inside the caller's transaction, by the (drawing_id, ticket_number)
+    unique index."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor(name=f"ticket_list_{uuid.uuid4().hex}") as cursor:
+            cursor.itersize = chunk_rows
+            cursor.execute(_PG_LINES, (drawing_id,))
+            while rows := cursor.fetchmany(chunk_rows):
+                yield [line for (line,) in rows]
+        return
+    if dialect == "sqlite":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        try:
+            cursor.execute(_SQLITE_LINES, (drawing_id.hex,))
+            while rows := cursor.fetchmany(chunk_rows):
+                yield [line for (line,) in rows]
+        finally:
+            cursor.close()
+        return
     table = Ticket.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    user = sa.cast(table.c.user_id, sa.Text) if dialect == "postgresql" else sa.type_coerce(table.c.user_id,
-                                                                                             sa.String)
-    query = (sa.select(table.c.ticket_number, user).where(table.c.drawing_id == drawing_id)
-             .order_by(table.c.ticket_number))
-    result = session.connection().execute(query, execution_options={"yield_per": chunk_rows})
+    query = (sa.select(table.c.ticket_number, sa.type_coerce(table.c.user_id, sa.String))
+             .where(table.c.drawing_id == drawing_id).order_by(table.c.ticket_number))
+    result = connection.execute(query, execution_options={"yield_per": chunk_rows})
     names: dict[object, str] = {}
     try:
         for part in result.partitions():
-            if dialect == "postgresql":
-                yield [(number, uid) for number, uid in part]
-                continue
-            rows = []
+            lines = []
             for number, raw in part:
                 name = names.get(raw)
                 if name is None:
                     name = names[raw] = _canonical_uuid(raw)
-                rows.append((int(number), name))
-            yield rows
+                lines.append(f"{number}:{name}")
+            yield lines
     finally:
         result.close()
 
 
+def _entry(line: str) -> recipe.Entry:
+    number, _, user_id = line.partition(":")
+    return recipe.Entry(int(number), user_id)
+
+
 @dataclass
 class FrozenList:
-    """The frozen ticket list as one streamed pass saw it: `list_hash` (hex SHA-256, PRODUCT.md §6 step 2) and
-    `count`; with `keep=True` also the list itself in compact form for the draw — ticket numbers (`array('q')`,
-    8 bytes each), each ticket's member as an index (`array('L')`) into `members` (one string per member): ≈ 16 MB
-    for 1,000,000 tickets instead of ≈ 250 MB of entry objects."""
+    """The frozen ticket list as one streamed pass saw it: `list_hash` (hex SHA-256, PRODUCT.md §6 step 2), `count`
+    and `picked`, the tickets at the list positions asked for (position → entry; the draw asks for the positions its
+    shuffle will visit, `recipe.shuffle_positions`), so no copy of the list is ever kept."""
 
     list_hash: str
     count: int
-    numbers: array[int] = field(default_factory=lambda: array("q"))
-    owners: array[int] = field(default_factory=lambda: array("L"))
-    members: list[str] = field(default_factory=list)
-
-    def entry_at(self, k: int) -> recipe.Entry:
-        """The ticket at list position k (0-based, ticket-number order); needs `keep=True`."""
-        return recipe.Entry(self.numbers[k], self.members[self.owners[k]])
+    picked: dict[int, recipe.Entry] = field(default_factory=dict)
 
 
-def freeze(session: Session, drawing_id: uuid.UUID, *, sink: ListSink | None = None, keep: bool = False,
-           chunk_rows: int = STREAM_ROWS) -> FrozenList:
-    """Stream the drawing's ticket list once (`ticket_rows`), hashing it as published (PRODUCT.md §6 step 2) and
-    writing its bytes to `sink` when given (the downloadable file, issue 12 §5); `keep=True` also keeps the compact
-    list the draw needs (`FrozenList`). Memory: one chunk, plus the compact list when kept."""
+def freeze(session: Session, drawing_id: uuid.UUID, *, sink: ListSink | None = None,
+           positions: Iterable[int] = (), chunk_rows: int = STREAM_ROWS) -> FrozenList:
+    """Stream the drawing's ticket list once (`ticket_lines`), hashing it as published (PRODUCT.md §6 step 2),
+    writing its bytes to `sink` when given (the downloadable file, issue 12 §5) and keeping the tickets at the list
+    `positions` (0-based, ticket-number order) in `picked`. Memory: one chunk plus the picked tickets."""
     hasher = recipe.TicketListHasher()
+    wanted = sorted(set(positions))
     out = FrozenList("", 0)
-    index: dict[str, int] = {}
-    for rows in ticket_rows(session, drawing_id, chunk_rows):
-        data = hasher.add(rows)
+    w = 0
+    for lines in ticket_lines(session, drawing_id, chunk_rows):
+        start = hasher.count
+        data = hasher.add_lines(lines)
         if sink is not None:
             sink.write(data)
-        if keep:
-            numbers, owners, members = out.numbers, out.owners, out.members
-            for number, user_id in rows:
-                k = index.get(user_id)
-                if k is None:
-                    k = index[user_id] = len(members)
-                    members.append(user_id)
-                numbers.append(number)
-                owners.append(k)
+        end = hasher.count
+        while w < len(wanted) and wanted[w] < end:
+            if wanted[w] >= start:
+                out.picked[wanted[w]] = _entry(lines[wanted[w] - start])
+            w += 1
     out.list_hash, out.count = hasher.hexdigest(), hasher.count
     return out
 
 
 def entries(session: Session, drawing_id: uuid.UUID) -> list[recipe.Entry]:
-    """The drawing's tickets as the draw sees them, sorted by ticket number (in memory: for small drawings, tests
-    and tools; the draw itself streams with `freeze`)."""
-    return [recipe.Entry(number, user_id) for rows in ticket_rows(session, drawing_id) for number, user_id in rows]
+    """The drawing's tickets as the draw sees them, sorted by ticket number, in memory (small drawings, tests and
+    tools; the draw itself streams with `freeze`)."""
+    return [_entry(line) for lines in ticket_lines(session, drawing_id) for line in lines]
 
 
 # --- transitions -------------------------------------------------------------------------------------------------
@@ -367,9 +387,8 @@ def open_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = u
     return drawing
 
 
-def _close(session: UnitOfWork, drawing: Drawing, now: datetime, *, sink: ListSink | None = None,
-           keep: bool = False) -> FrozenList:
-    frozen = freeze(session, drawing.id, sink=sink, keep=keep)
+def _close(session: UnitOfWork, drawing: Drawing, now: datetime, *, sink: ListSink | None = None) -> FrozenList:
+    frozen = freeze(session, drawing.id, sink=sink)
     drawing.ticket_list_hash = frozen.list_hash
     drawing.total_tickets = frozen.count
     drawing.status, drawing.updated_at = S.closed.value, now
@@ -422,11 +441,38 @@ def _verify_frozen(drawing: Drawing, frozen: FrozenList) -> None:
         raise Conflict(f"drawing {drawing.id}: the ticket list changed after it was frozen; refusing to draw")
 
 
-def _frozen_draw(drawing: Drawing, frozen: FrozenList, units: int, alternates: int = 0) -> recipe.DrawResult:
-    """The recipe (`recipe.draw_frozen`, lazy partial Fisher–Yates) on the streamed, re-hashed list."""
-    assert drawing.server_seed_hex is not None, "an open drawing always has its server seed"
-    return recipe.draw_frozen(bytes.fromhex(drawing.server_seed_hex), drawing.id, frozen.list_hash, frozen.count,
-                              frozen.entry_at, units, alternates)
+class _NotRead(Exception):
+    """The shuffle reached a list position the streamed pass did not keep (more members won twice than budgeted)."""
+
+
+def _draw(session: Session, drawing: Drawing, units: int, alternates: int = 0) -> tuple[recipe.DrawResult, int]:
+    """The recipe on the frozen list of a closed drawing, streamed (issue 12 §5): the original list positions the
+    partial Fisher–Yates shuffle will visit depend only on the seed, the published hash and the list size
+    (`recipe.shuffle_positions`), so one pass over the list re-hashes it (Conflict when it no longer matches) and
+    keeps just the tickets at the first positions; the lazy shuffle (`recipe.draw_frozen`) then runs on those. When
+    skips (members who already won) exhaust the positions read, the pass is repeated with 8× as many — the same
+    winners either way. Returns (the draw, the number of tickets)."""
+    assert drawing.server_seed_hex is not None and drawing.ticket_list_hash is not None
+    seed = bytes.fromhex(drawing.server_seed_hex)
+    budget = 2 * (units + alternates) + 64
+    while True:
+        positions = recipe.shuffle_positions(seed, drawing.id, drawing.ticket_list_hash, drawing.total_tickets,
+                                             budget)
+        frozen = freeze(session, drawing.id, positions=positions)
+        _verify_frozen(drawing, frozen)
+        picked = frozen.picked
+
+        def entry_at(k: int, picked: dict[int, recipe.Entry] = picked) -> recipe.Entry:
+            entry = picked.get(k)
+            if entry is None:
+                raise _NotRead(k)
+            return entry
+
+        try:
+            return recipe.draw_frozen(seed, drawing.id, frozen.list_hash, frozen.count, entry_at, units,
+                                      alternates), frozen.count
+        except _NotRead:
+            budget *= 8
 
 
 def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow,
@@ -442,8 +488,8 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
     Audited (`drawing.executed` or `drawing.cancelled`, actor None).
 
     Idempotent: a completed or cancelled drawing returns its stored outcome with `replayed=True` and changes nothing.
-    Scale (issue 12 §5): the list is streamed once (`freeze`: re-hash and compact copy, ≈ 16 MB per 1,000,000
-    tickets) and the shuffle holds only the positions it touches (`recipe.draw_frozen`).
+    Scale (issue 12 §5): the list is streamed once to re-hash it, keeping only the tickets the shuffle will visit,
+    and the shuffle holds only the positions it touches (`_draw`, `recipe.draw_frozen`).
     Raises NotFound; Conflict for a draft or scheduled drawing, or when the ticket list no longer matches its hash."""
     drawing = get_drawing(session, drawing_id, lock=True)
     if drawing.status in (S.completed.value, S.cancelled.value):
@@ -452,10 +498,9 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
         raise Conflict(f"A {drawing.status} drawing cannot be executed")
     now = clock()
     if drawing.status == S.open.value:
-        frozen = _close(session, drawing, now, sink=sink, keep=True)
-    else:
-        frozen = freeze(session, drawing.id, keep=True)
-    if not frozen.count:
+        _close(session, drawing, now, sink=sink)
+    if not drawing.total_tickets:
+        _verify_frozen(drawing, freeze(session, drawing.id))  # tickets that appeared after close are refused
         before = drawing.status
         drawing.status, drawing.drawn_at, drawing.updated_at = S.cancelled.value, now, now
         session.record(DrawingStatusChanged(drawing.id, S.cancelled.value))
@@ -465,9 +510,8 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
                      before={"status": before}, after={"status": drawing.status, "reason": NO_TICKETS_REASON},
                      clock=lambda: now)
         return DrawOutcome(drawing, [], replayed=False)
-    _verify_frozen(drawing, frozen)
     units = prize_units(prizes_of(session, drawing.id))
-    outcome = _frozen_draw(drawing, frozen, len(units))
+    outcome, total = _draw(session, drawing, len(units))
     numbers = [e.ticket_number for e in outcome.winners]
     by_number = {t.ticket_number: t for t in session.exec(
         select(Ticket).where(Ticket.drawing_id == drawing.id, col(Ticket.ticket_number).in_(numbers))).all()}
@@ -480,13 +524,13 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
                      "ticket_number": entry.ticket_number, "user_id": entry.user_id})
     drawing.status, drawing.drawn_at, drawing.updated_at = S.completed.value, now, now
     session.record(DrawingStatusChanged(drawing.id, S.completed.value))
-    drawing.results = {"recipe": "PRODUCT.md §6", "drawn_at": now.isoformat(), "total_tickets": frozen.count,
+    drawing.results = {"recipe": "PRODUCT.md §6", "drawn_at": now.isoformat(), "total_tickets": total,
                        "units": len(units), "draw_seed": outcome.draw_seed_hex, "winners": rows, "alternates": []}
     session.add(drawing)
     audit.record(session, actor_id=None, action="drawing.executed", target_type="drawing", target_id=drawing.id,
                  before={"status": S.closed.value},
                  after={"status": drawing.status, "server_seed": drawing.server_seed_hex,
-                        "ticket_list_hash": drawing.ticket_list_hash, "total_tickets": frozen.count,
+                        "ticket_list_hash": drawing.ticket_list_hash, "total_tickets": total,
                         "winners": [r["ticket_number"] for r in rows]},
                  clock=lambda: now)
     for win, prize in zip(wins, units, strict=False):
@@ -524,10 +568,8 @@ def draw_alternate(session: UnitOfWork, drawing_id: uuid.UUID, prize_id: uuid.UU
     target = next((r for r in held if int(r["ticket_number"]) in forfeited), None)
     if target is None:
         raise Conflict(f"no forfeited win of prize {prize_id} is waiting for an alternate")
-    frozen = freeze(session, drawing.id, keep=True)
-    _verify_frozen(drawing, frozen)
     units = prize_units(prizes)
-    outcome = _frozen_draw(drawing, frozen, len(units), alternates=len(alternates) + 1)
+    outcome, _ = _draw(session, drawing, len(units), alternates=len(alternates) + 1)
     now = clock()
     if len(outcome.alternates) <= len(alternates):
         audit.record(session, actor_id=None, action="drawing.alternate", target_type="drawing", target_id=drawing.id,

@@ -108,12 +108,15 @@ class TicketListHasher:
 
     def add(self, rows: Sequence[tuple[int, str]]) -> bytes:
         """Hash the lines of `rows` and return their bytes (b"" for no rows)."""
-        if not rows:
+        return self.add_lines([f"{number}:{user_id}" for number, user_id in rows])
+
+    def add_lines(self, lines: Sequence[str]) -> bytes:
+        """Hash `lines`, already formatted `"{ticket_number}:{user_id}"`, and return their bytes (b"" for none)."""
+        if not lines:
             return b""
-        text = "\n".join([f"{number}:{user_id}" for number, user_id in rows])
-        data = (("\n" if self.count else "") + text).encode("utf-8")
+        data = (("\n" if self.count else "") + "\n".join(lines)).encode("utf-8")
         self._sha.update(data)
-        self.count += len(rows)
+        self.count += len(lines)
         return data
 
     def hexdigest(self) -> str:
@@ -222,6 +225,23 @@ class Shuffle(LazyShuffle):
     def __init__(self, entries: Iterable[Entry], stream: RandomStream) -> None:
         ordered = sorted(entries)
         super().__init__(len(ordered), ordered.__getitem__, stream)
+
+
+def _unread(k: int) -> Entry:
+    raise LookupError(f"list position {k} was not read")
+
+
+def shuffle_positions(server_seed: bytes, drawing_id: uuid.UUID | str, list_hash: str, size: int,
+                      count: int) -> list[int]:
+    """The original list positions of the tickets step 6 visits first (a[0], a[1], … after each swap; the first
+    `count`, fewer when the list is shorter), in visiting order. They depend only on the seed, the drawing, the
+    published list hash and the list's size — not on who holds which ticket — so a draw can read just those tickets
+    while it streams the list to re-hash it (issue 12 §5)."""
+    shuffle = LazyShuffle(size, _unread, RandomStream(draw_seed(server_seed, drawing_id, list_hash)))
+    out: list[int] = []
+    while len(out) < count and (k := shuffle.next_index()) is not None:
+        out.append(k)
+    return out
 
 
 def draw_frozen(server_seed: bytes, drawing_id: uuid.UUID | str, list_hash: str, size: int,
