@@ -441,6 +441,9 @@ def _verify_frozen(drawing: Drawing, frozen: FrozenList) -> None:
         raise Conflict(f"drawing {drawing.id}: the ticket list changed after it was frozen; refusing to draw")
 
 
+DRAW_READ_SLACK: Final = 64  # list positions read beyond 2 per winner wanted (members who already won are skipped)
+
+
 class _NotRead(Exception):
     """The shuffle reached a list position the streamed pass did not keep (more members won twice than budgeted)."""
 
@@ -454,7 +457,7 @@ def _draw(session: Session, drawing: Drawing, units: int, alternates: int = 0) -
     winners either way. Returns (the draw, the number of tickets)."""
     assert drawing.server_seed_hex is not None and drawing.ticket_list_hash is not None
     seed = bytes.fromhex(drawing.server_seed_hex)
-    budget = 2 * (units + alternates) + 64
+    budget = 2 * (units + alternates) + DRAW_READ_SLACK
     while True:
         positions = recipe.shuffle_positions(seed, drawing.id, drawing.ticket_list_hash, drawing.total_tickets,
                                              budget)
