@@ -671,8 +671,9 @@ _LIST_CACHE_LOCK = threading.Lock()
 
 def frozen_ticket_lines(session: Session, drawing: Drawing) -> list[str]:
     """The frozen ticket list of a closed or completed drawing as published (`"number:user_id"` lines, exactly as
-    hashed). A frozen list never changes, so the last few are cached per process by (drawing id, list hash): a
-    1,000,000-ticket list costs seconds to read and is asked for on every results request."""
+    hashed), whole and in memory, cached per process by (drawing id, list hash) — for small lists and tools only:
+    the app never holds a large list (issue 12 §5: results page through `ticket_page`, the whole list is the
+    download of `app.adapters.ticket_lists`)."""
     assert drawing.ticket_list_hash is not None
     key = (drawing.id, drawing.ticket_list_hash)
     with _LIST_CACHE_LOCK:
