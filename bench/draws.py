@@ -261,8 +261,10 @@ def bench_draw(dialect: str, ticket_count: int, member_count: int) -> dict[str, 
         url = system.settings.database_url
         work = ROOT / "var" / "bench" / "draw-jobs"
 
+        out["load_at_draw"] = [round(x, 2) for x in os.getloadavg()]
         out.update(_child(url, drawing_id, work, "memory"))  # rolled back: the drawing is still open
         out.update(_child(url, drawing_id, work, "time"))
+        out["load_after_draw"] = [round(x, 2) for x in os.getloadavg()]
         out["close_execute_seconds"] = round(out["close_seconds"] + out["execute_seconds"], 2)
 
         # the pure recipe on the same list in memory (for comparison) and the engine's winners by the recipe
@@ -454,7 +456,9 @@ def markdown(result: dict[str, Any]) -> str:
         target = TARGETS.get(name, {}).get("close_execute_seconds")
         before = BEFORE.get(name, {})
         peak_growth = round(d["peak_rss_mib"] - d["rss_before_mib"], 1)
-        lines += [f"## {name}: {d['tickets']:,} tickets, {d['members']:,} members", "",
+        loads = f"load average {' / '.join(map(str, d.get('load_at_draw', [])))} before the draw, " \
+                f"{' / '.join(map(str, d.get('load_after_draw', [])))} after"
+        lines += [f"## {name}: {d['tickets']:,} tickets, {d['members']:,} members ({loads})", "",
                   "| figure | measured | target | before |", "| --- | --- | --- | --- |",
                   f"| close (stream in number order, hash, write the file) | {d['close_seconds']} s | – | "
                   f"{before.get('close_seconds', '–')} s |",
