@@ -216,7 +216,7 @@ class drawing_view:  # noqa: N801
 
     async def _load_winners(self) -> None:
         try:
-            results = await self.ctx.read(views.public_results, self.page.drawing.id)
+            results = await self.ctx.read(views.public_results, self.page.drawing.id, include_tickets=False)
         except DomainError as exc:
             ui.notify(exc.detail, type="negative")
             return
