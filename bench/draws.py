@@ -1,29 +1,36 @@
-"""Sweepstakes benchmarks (issue 6 §9): a 1,000,000-ticket draw, and ticket purchase throughput under concurrency.
+"""Sweepstakes benchmarks: a 1,000,000-ticket draw (issue 12 §5, §8; issue 6 §9), and ticket purchase throughput
+under concurrency (issue 6 §9).
 
-    .venv/bin/python -m bench.draws [--tickets 1000000] [--members 20000] [--purchases 600] [--threads 8]
-                                    [--skip-postgres] [--out bench-results]
+    .venv/bin/python -m bench.draws [--quick] [--purchases] [--out bench-results]
+    .venv/bin/python -m bench --only draws [--quick]          # through the runner (make bench)
 
-1. **Draw**: a fresh database (SQLite file under `var/bench/`, then a fresh `fittrack_bench_draws` database on the local
-   PostgreSQL server) behind its own `System` (`bench.support.bench_system`) with `--members` members, one open drawing
-   (5 prize units in 3 ranks) and `--tickets` tickets bulk-inserted (Core executemany). Then, through the real services:
-   - `domain.sweepstakes.drawings.close_drawing` (reads and hashes the frozen list): wall time;
-   - `domain.sweepstakes.drawings.execute_drawing` once under `tracemalloc` (peak Python memory; that unit of work is
-     rolled back) and once timed without it (committed): re-hash check, recipe draw, winners marked, fulfillments,
-     notifications and winner emails created (the `WinAwarded` policy, as in production);
-   - `domain.sweepstakes.drawings.results` (the public JSON including the 1,000,000-line ticket list): wall time;
-   - the pure recipe `domain.sweepstakes.recipe.draw` on the same entries in memory, for comparison;
-   plus the process's peak RSS (`resource.getrusage`).
-2. **Purchases**: `--threads` threads buy tickets through `domain.sweepstakes.tickets.purchase` (each in its own
-   unit of work, `system.uow()`, with its after-commit effects; 1–3 tickets, random members of 200) until
-   `--purchases` purchases are done, on SQLite and on PostgreSQL: purchases/s, tickets/s, latency p50/p95, and a
-   consistency check (numbers 1..n contiguous, balances = funding − spends).
+1. **Draw**, on SQLite (a file under `var/bench/`) and on PostgreSQL (a fresh database on the local server), each
+   behind its own `System` (`bench.support.bench_system`): 20,000 members, one open drawing (5 prize units in 3
+   ranks) and 1,000,000 tickets (`--quick`: 5,000 and 100,000) bulk-inserted with Core. Then, through the real
+   services, in child processes so that memory is the draw's own:
+   - close + execute under `tracemalloc` (peak Python allocations; rolled back);
+   - close (`domain.sweepstakes.drawings.close_drawing`: the list streamed in ticket-number order through a
+     server-side cursor, hashed and written to the downloadable file, as `tasks.drawings.run_step` does) and execute
+     (`execute_drawing`: re-hash, lazy partial Fisher–Yates, winners, fulfillments, notifications), timed and
+     committed, with the process's peak RSS (`VmHWM` of /proc/self/status) and its RSS before the draw; then a
+     replay;
+   - the public API through FastAPI's test client: the results JSON (page 1 and the last page; page=10^30 must be a
+     4xx problem), the ticket-list download (the file written at close, then re-streamed from the database after
+     deleting it), its SHA-256 against the ETag and the published hash, If-None-Match → 304, and
+     `app.cli.verify_draw` on the results + the file;
+   - the pure recipe `domain.sweepstakes.recipe.draw` on the same list in memory, which must agree.
+2. **Purchases** (`--purchases`): 8 threads buy tickets through `domain.sweepstakes.tickets.purchase` (each in its
+   own unit of work, with its after-commit effects; 1–3 tickets, random members of 200) until 600 purchases are
+   done, on SQLite and on PostgreSQL: purchases/s, tickets/s, latency p50/p95, and a consistency check.
 
-Results: `bench-results/draws.json` and `bench-results/draws.md` with the machine's details.
+`run(quick)` / `markdown(result)` are the `python -m bench` interface (figures beside the issue 12 §5 targets and the
+figures measured before). This module's own CLI writes `bench-results/draws.json` and `bench-results/draws.md`.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -31,6 +38,7 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -137,12 +145,98 @@ def _fresh(name: str, dialect: str) -> tuple[System, Any]:
     return system, drop
 
 
+class _Rollback(Exception):
+    pass
+
+
+def _status_mib(field_name: str) -> float:
+    """A memory figure of this process from /proc/self/status (`VmRSS` now, `VmHWM` its peak), in MiB. `VmHWM`
+    belongs to this program's own address space: unlike `ru_maxrss`, which Linux carries over `execve` from the
+    forking parent (the bench process with its 1,000,000 generated rows), it is the child's own peak."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field_name} not in /proc/self/status")
+
+
+def _phase(database_url: str, drawing_id: str, work: str, mode: str) -> dict[str, Any]:
+    """Child process (`--phase`): close + execute `drawing_id` as the scheduler does (the close writes the ticket-list
+    file while it hashes, `tasks.drawings.run_step`). `mode="time"`: wall times, committed, with the process's peak
+    RSS (`VmHWM`) and its RSS before the draw; `mode="memory"`: the same under `tracemalloc` (peak Python
+    allocations), rolled back."""
+    from app.adapters.ticket_lists import TicketListFiles
+
+    system = bench_system(database_url, Path(work))
+    drawing = uuid.UUID(drawing_id)
+    files = TicketListFiles.under(system.settings.media_dir)
+    out: dict[str, Any] = {"rss_before_mib": round(_status_mib("VmRSS"), 1)}
+    try:
+        if mode == "memory":
+            tracemalloc.start()
+            try:
+                with files.writer(drawing) as sink, system.uow() as session:
+                    drawings.close_drawing(session, drawing, sink=sink)
+                    drawings.execute_drawing(session, drawing)
+                    raise _Rollback
+            except _Rollback:
+                pass
+            out["tracemalloc_peak_mib"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+            tracemalloc.stop()
+            return out
+        started, cpu = time.perf_counter(), time.process_time()
+        with files.writer(drawing) as sink, system.uow() as session:
+            drawings.close_drawing(session, drawing, sink=sink)
+        out["close_seconds"] = round(time.perf_counter() - started, 2)
+        out["close_cpu_seconds"] = round(time.process_time() - cpu, 2)
+        started, cpu = time.perf_counter(), time.process_time()
+        with system.uow() as session:
+            outcome = drawings.execute_drawing(session, drawing)
+        out["execute_seconds"] = round(time.perf_counter() - started, 2)
+        out["execute_cpu_seconds"] = round(time.process_time() - cpu, 2)
+        out["winners"] = [w.ticket_number for w in outcome.winners]
+        started = time.perf_counter()
+        with system.uow() as session:
+            again = drawings.execute_drawing(session, drawing)
+        out["replay_seconds"] = round(time.perf_counter() - started, 3)
+        assert again.replayed and again.winners == outcome.winners
+        out["peak_rss_mib"] = round(_status_mib("VmHWM"), 1)
+        out["ru_maxrss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        return out
+    finally:
+        system.close()
+
+
+def _child(database_url: str, drawing_id: uuid.UUID, work: Path, mode: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bench.draws", "--phase", mode, "--url", database_url,
+                           "--drawing", str(drawing_id), "--work", str(work)],
+                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} phase failed: {done.stderr[-2000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _timed(call: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    value = call()
+    return value, time.perf_counter() - started
+
+
 def bench_draw(dialect: str, ticket_count: int, member_count: int) -> dict[str, Any]:
     """Part 1 on one database (module docstring)."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from app.adapters.ticket_lists import TicketListFiles
+    from app.api import api_router
+    from app.cli import verify_draw
+    from app.web.problems import install_problem_handlers
+
     rng = random.Random(6)
     system, cleanup = _fresh("draw", dialect)
     engine = system.db.engine
     out: dict[str, Any] = {"tickets": ticket_count, "members": member_count}
+    drawing_id: uuid.UUID | None = None
     try:
         users, profiles = _users(member_count, rng)
         started = time.perf_counter()
@@ -166,51 +260,64 @@ def bench_draw(dialect: str, ticket_count: int, member_count: int) -> dict[str, 
                 Drawing.__table__.c.id == drawing_id).values(total_tickets=ticket_count))  # type: ignore[attr-defined]
             conn.exec_driver_sql("ANALYZE")
         out["load_seconds"] = round(time.perf_counter() - started, 2)
+        url = system.settings.database_url
+        work = ROOT / "var" / "bench" / "draw-jobs"
 
-        started = time.perf_counter()
-        with system.uow() as session:
-            drawings.close_drawing(session, drawing_id)
-        out["close_seconds"] = round(time.perf_counter() - started, 2)
+        out["load_at_draw"] = [round(x, 2) for x in os.getloadavg()]
+        out.update(_child(url, drawing_id, work, "memory"))  # rolled back: the drawing is still open
+        out.update(_child(url, drawing_id, work, "time"))
+        out["load_after_draw"] = [round(x, 2) for x in os.getloadavg()]
+        out["close_execute_seconds"] = round(out["close_seconds"] + out["execute_seconds"], 2)
 
-        class Rollback(Exception):
-            pass
-
-        tracemalloc.start()
-        try:
-            with system.uow() as session:
-                drawings.execute_drawing(session, drawing_id)
-                raise Rollback
-        except Rollback:
-            pass
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        out["execute_peak_mib"] = round(peak / 2**20, 1)
-
-        started = time.perf_counter()
-        with system.uow() as session:
-            outcome = drawings.execute_drawing(session, drawing_id)
-        out["execute_seconds"] = round(time.perf_counter() - started, 2)
-        out["winners"] = [w.ticket_number for w in outcome.winners]
-
-        started = time.perf_counter()
-        with system.uow() as session:
-            again = drawings.execute_drawing(session, drawing_id)
-        out["replay_seconds"] = round(time.perf_counter() - started, 3)
-        assert again.replayed and again.winners == outcome.winners
-
-        started = time.perf_counter()
+        # the pure recipe on the same list in memory (for comparison) and the engine's winners by the recipe
         with system.read() as reader:
-            public = drawings.results(reader, drawing_id).as_json()  # the API's JSON body
-            entries = drawings.entries(reader, drawing_id)
-        out["results_seconds"] = round(time.perf_counter() - started, 2)
-        out["results_json_mib"] = round(len(json.dumps(public)) / 2**20, 1)
-
+            drawing = drawings.get_drawing(reader, drawing_id)
+            units = len(drawings.prize_units(drawings.prizes_of(reader, drawing_id)))
+            in_memory = drawings.entries(reader, drawing_id)
+        assert drawing.server_seed_hex is not None and drawing.ticket_list_hash is not None
         started = time.perf_counter()
-        recomputed = recipe.draw(bytes.fromhex(public["server_seed"]), drawing_id, entries, public["units"])
+        recomputed = recipe.draw(bytes.fromhex(drawing.server_seed_hex), drawing_id, in_memory, units)
         out["pure_recipe_seconds"] = round(time.perf_counter() - started, 2)
-        assert [e.ticket_number for e in recomputed.winners] == out["winners"]
-        out["verified"] = True
+        out["recipe_agrees"] = [e.ticket_number for e in recomputed.winners] == out["winners"]
+        in_memory.clear()
+
+        # the public API: results pages, the ticket-list file (warm: written at close; cold: re-streamed), verify
+        api = FastAPI()
+        install_problem_handlers(api)
+        api.include_router(api_router)
+        api.state.system = system
+        base = f"/api/v1/drawings/{drawing_id}"
+        with TestClient(api) as client:
+            first, seconds = _timed(lambda: client.get(f"{base}/results"))
+            assert first.status_code == 200, first.text
+            out["results_page_seconds"] = round(seconds, 3)
+            out["results_page_kib"] = round(len(first.content) / 1024, 1)
+            pages = -(-ticket_count // drawings.TICKETS_MAX_LIMIT)
+            last, seconds = _timed(lambda: client.get(f"{base}/results",
+                                                      params={"page": pages, "limit": drawings.TICKETS_MAX_LIMIT}))
+            assert last.status_code == 200 and len(last.json()["tickets"]) > 0, last.text
+            out["results_last_page_seconds"] = round(seconds, 3)
+            huge = client.get(f"{base}/results", params={"page": 10**30})
+            out["huge_page_status"] = huge.status_code
+            listing, seconds = _timed(lambda: client.get(f"{base}/ticket-list"))
+            assert listing.status_code == 200, listing.text
+            out["download_warm_seconds"] = round(seconds, 2)
+            out["download_mib"] = round(len(listing.content) / 2**20, 1)
+            out["download_sha256_is_hash"] = (hashlib.sha256(listing.content).hexdigest()
+                                              == drawing.ticket_list_hash == listing.headers["etag"].strip('"'))
+            out["not_modified_status"] = client.get(f"{base}/ticket-list",
+                                                    headers={"If-None-Match": listing.headers["etag"]}).status_code
+            TicketListFiles.under(system.settings.media_dir).path(drawing_id, drawing.ticket_list_hash).unlink()
+            cold, seconds = _timed(lambda: client.get(f"{base}/ticket-list"))
+            assert cold.content == listing.content
+            out["download_cold_seconds"] = round(seconds, 2)
+            report, seconds = _timed(lambda: verify_draw.verify(first.json(), listing.content))
+            out["verify_seconds"] = round(seconds, 2)
+            out["verified"] = report.ok
     finally:
+        if drawing_id is not None:
+            shutil.rmtree(TicketListFiles.under(system.settings.media_dir).root / str(drawing_id),
+                          ignore_errors=True)
         cleanup()
     return out
 
@@ -292,24 +399,97 @@ def machine() -> dict[str, Any]:
             "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
+# issue 12 §5: targets and the figures measured before the work (issue text, "What was measured")
+TARGETS: dict[str, dict[str, float]] = {"postgresql": {"close_execute_seconds": 5.0},
+                                        "sqlite": {"close_execute_seconds": 10.0}}
+PEAK_TARGET_MIB = 200.0
+BEFORE: dict[str, dict[str, Any]] = {
+    "postgresql": {"close_seconds": 14.1, "execute_seconds": 18.1, "close_execute_seconds": 32.2},
+    "sqlite": {"close_seconds": 36.9, "execute_seconds": 17.5, "close_execute_seconds": 54.4},
+}
+BEFORE_PEAK_MIB = 274.0
+BEFORE_RESULTS = "21–29 s, 45 MB in one response"
+
+
+def run(quick: bool = False, *, purchases: bool = False) -> dict[str, Any]:
+    """`make bench` entry (issue 12 §5, §8): the draw part on SQLite and PostgreSQL with 1,000,000 tickets (100,000
+    when `quick`) among 20,000 members (5,000), and ticket purchases under concurrency when `purchases`. JSON-able;
+    records the load average before and after."""
+    tickets_n, members_n = (100_000, 5_000) if quick else (1_000_000, 20_000)
+    result: dict[str, Any] = {"machine": machine(), "quick": quick, "draw": {}, "purchases": {},
+                              "command": f"python -m bench.draws{' --quick' if quick else ''}",
+                              "load_before": os.getloadavg()}
+    for dialect in ("sqlite", "postgresql"):
+        try:
+            result["draw"][dialect] = bench_draw(dialect, tickets_n, members_n)
+        except Exception as exc:  # noqa: BLE001 - reported in the output
+            result["draw"][dialect] = {"error": f"{type(exc).__name__}: {exc}"}
+        print(dialect, "draw", result["draw"][dialect], file=sys.stderr, flush=True)
+        if purchases:
+            try:
+                result["purchases"][dialect] = bench_purchases(dialect, 600, 8)
+            except Exception as exc:  # noqa: BLE001
+                result["purchases"][dialect] = {"error": f"{type(exc).__name__}: {exc}"}
+    result["load_after"] = os.getloadavg()
+    return result
+
+
+def _mark(value: float | None, target: float | None) -> str:
+    if value is None:
+        return "–"
+    if target is None:
+        return f"{value}"
+    return f"{value} {'✅' if value < target else '❌'}"
+
+
 def markdown(result: dict[str, Any]) -> str:
+    """The summary: each figure beside its issue 12 §5 target and the figure measured before."""
     m = result["machine"]
-    lines = ["# Sweepstakes benchmarks (issue 6 §9)", "", f"- date: {m['date']}", f"- machine: `{m['uname']}`",
+    load = " / ".join(f"{x:.2f}" for x in result.get("load_before", ()))
+    load_after = " / ".join(f"{x:.2f}" for x in result.get("load_after", ()))
+    lines = ["# A 1,000,000-ticket draw (issue 12 §5)", "", f"- date: {m['date']}", f"- machine: `{m['uname']}`",
              f"- nproc: {m['nproc']}, Python {m['python']}", f"- command: `{result['command']}`",
-             f"- peak RSS of the whole run: {result.get('peak_rss_mib')} MiB", ""]
+             f"- load average (1 / 5 / 15 min): {load} before, {load_after} after", ""]
     draws = result.get("draw", {})
-    if draws:
-        lines += [f"## Drawing with {next(iter(draws.values())).get('tickets', 0):,} tickets", "",
-                  "| database | load | close (hash) | execute | execute peak (tracemalloc) | replay | results JSON "
-                  "| pure recipe | verified |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for name, d in draws.items():
-            if "error" in d:
-                lines.append(f"| {name} | error: {d['error'][:120]} |")
-                continue
-            lines.append(f"| {name} | {d['load_seconds']} s | {d['close_seconds']} s | {d['execute_seconds']} s | "
-                         f"{d['execute_peak_mib']} MiB | {d['replay_seconds']} s | {d['results_seconds']} s "
-                         f"({d['results_json_mib']} MiB) | {d['pure_recipe_seconds']} s | {d['verified']} |")
-        lines.append("")
+    for name, d in draws.items():
+        if "error" in d:
+            lines += [f"## {name}: error", "", f"`{d['error'][:400]}`", ""]
+            continue
+        target = TARGETS.get(name, {}).get("close_execute_seconds")
+        before = BEFORE.get(name, {})
+        peak_growth = round(d["peak_rss_mib"] - d["rss_before_mib"], 1)
+        loads = f"load average {' / '.join(map(str, d.get('load_at_draw', [])))} before the draw, " \
+                f"{' / '.join(map(str, d.get('load_after_draw', [])))} after"
+        lines += [f"## {name}: {d['tickets']:,} tickets, {d['members']:,} members ({loads})", "",
+                  "| figure | measured | target | before |", "| --- | --- | --- | --- |",
+                  f"| close (stream in number order, hash, write the file) | {d['close_seconds']} s | – | "
+                  f"{before.get('close_seconds', '–')} s |",
+                  f"| execute (re-hash, lazy Fisher–Yates, winners, fulfillments) | {d['execute_seconds']} s | – | "
+                  f"{before.get('execute_seconds', '–')} s |",
+                  f"| **close + execute** | **{_mark(d['close_execute_seconds'], target)} s** | < {target} s | "
+                  f"{before.get('close_execute_seconds', '–')} s |",
+                  f"| peak memory, Python allocations (tracemalloc, close + execute) | "
+                  f"{_mark(d['tracemalloc_peak_mib'], PEAK_TARGET_MIB)} MiB | < {PEAK_TARGET_MIB:.0f} MB | "
+                  f"{BEFORE_PEAK_MIB:.0f} MB |",
+                  f"| peak RSS of the close + execute process (VmHWM) | "
+                  f"{_mark(d['peak_rss_mib'], PEAK_TARGET_MIB)} MiB (of which {d['rss_before_mib']} MiB before "
+                  f"the draw: interpreter and imports; growth {peak_growth} MiB) | < {PEAK_TARGET_MIB:.0f} MB | – |",
+                  f"| CPU time of the draw process, close + execute (load-independent; PostgreSQL's own server "
+                  f"work not included) | {d.get('close_cpu_seconds')} + {d.get('execute_cpu_seconds')} s | – | – |",
+                  f"| replay of a completed draw | {d['replay_seconds']} s | – | – |",
+                  f"| results JSON, page 1 (100 lines) | {d['results_page_seconds']} s, {d['results_page_kib']} KiB "
+                  f"| paginated | {BEFORE_RESULTS} |",
+                  f"| results JSON, last page (1,000 lines) | {d['results_last_page_seconds']} s | paginated | – |",
+                  f"| results with page=10^30 | HTTP {d['huge_page_status']} | 4xx problem | – |",
+                  f"| ticket-list download, file written at close | {d['download_warm_seconds']} s, "
+                  f"{d['download_mib']} MiB | a file | in the JSON |",
+                  f"| ticket-list download, re-streamed from the database | {d['download_cold_seconds']} s | – | – |",
+                  f"| download SHA-256 = ETag = published hash | {d['download_sha256_is_hash']} | True | – |",
+                  f"| If-None-Match → | HTTP {d['not_modified_status']} | 304 | – |",
+                  f"| `verify_draw` on results + file | {d['verified']} in {d['verify_seconds']} s | True | – |",
+                  f"| pure recipe in memory (`recipe.draw`), agrees with the engine | {d['pure_recipe_seconds']} s, "
+                  f"{d['recipe_agrees']} | – | – |",
+                  f"| load of the bench data (not part of the draw) | {d['load_seconds']} s | – | – |", ""]
     buys = result.get("purchases", {})
     if buys:
         lines += ["## Ticket purchases under concurrency (`domain.sweepstakes.tickets.purchase`, "
@@ -330,30 +510,19 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.draws", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--members", type=int, default=20_000)
-    parser.add_argument("--purchases", type=int, default=600)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--skip-draw", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="100,000 tickets instead of 1,000,000")
+    parser.add_argument("--purchases", action="store_true", help="also the purchase-concurrency part (issue 6 §9)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
+    parser.add_argument("--phase", choices=["time", "memory"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--drawing", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    dialects = ["sqlite"] if args.skip_postgres else ["sqlite", "postgresql"]
-    result: dict[str, Any] = {"machine": machine(), "draw": {}, "purchases": {},
-                              "command": " ".join(["python -m bench.draws", *(argv or sys.argv[1:])])}
-    for dialect in dialects:
-        if not args.skip_draw:
-            try:
-                result["draw"][dialect] = bench_draw(dialect, args.tickets, args.members)
-            except Exception as exc:  # noqa: BLE001 - reported in the output
-                result["draw"][dialect] = {"error": f"{type(exc).__name__}: {exc}"}
-            print(dialect, "draw", result["draw"][dialect], flush=True)
-        try:
-            result["purchases"][dialect] = bench_purchases(dialect, args.purchases, args.threads)
-        except Exception as exc:  # noqa: BLE001
-            result["purchases"][dialect] = {"error": f"{type(exc).__name__}: {exc}"}
-        print(dialect, "purchases", result["purchases"][dialect], flush=True)
-    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.phase:
+        phase = _phase(args.url, args.drawing, args.work, args.phase)
+        print(json.dumps(phase))
+        return phase
+    result = run(quick=args.quick, purchases=args.purchases)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "draws.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (args.out / "draws.md").write_text(markdown(result))

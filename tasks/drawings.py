@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 import structlog
 from huey import crontab
 
+from app.adapters.ticket_lists import TicketListFiles
 from domain.sweepstakes import drawings
 
 if TYPE_CHECKING:
@@ -39,19 +40,25 @@ def run_step(system: System, kind: str, drawing_id: uuid.UUID,
              clock: Callable[[], datetime] | None = None) -> dict[str, Any]:
     """One lifecycle step (`"open"`, `"close"` or `"execute"`) for one drawing in its own unit of work (`clock`
     defaults to `system.clock`); the effects of the step (winner emails enqueued, live drawing messages) follow its
-    commit. Returns a summary `{"kind", "drawing_id", "status", …}`; for "execute" also `winners` (ticket numbers)
-    and `replayed`. Raises ValueError for an unknown kind; domain errors propagate (nothing is written)."""
+    commit; a close writes the frozen ticket list's file (`app.adapters.ticket_lists`). Returns a summary
+    `{"kind", "drawing_id", "status", …}`; for "execute" also `winners` (ticket numbers) and `replayed`. Raises
+    ValueError for an unknown kind; domain errors propagate (nothing is written)."""
     clock = clock or system.clock
     summary: dict[str, Any] = {"kind": kind, "drawing_id": str(drawing_id)}
     if kind not in ("open", "close", "execute"):
         raise ValueError(f"unknown drawing step {kind!r}")
-    with system.uow() as uow:
-        if kind == "open":
+    if kind == "open":
+        with system.uow() as uow:
             summary["status"] = drawings.open_drawing(uow, drawing_id, clock=clock).status
-        elif kind == "close":
-            summary["status"] = drawings.close_drawing(uow, drawing_id, clock=clock).status
+        return summary
+    files = TicketListFiles.under(system.settings.media_dir)
+    # The close (also inside "execute" for a drawing still open) writes the frozen list's file while it hashes it;
+    # the file is renamed into place after the commit (content-addressed: app.adapters.ticket_lists).
+    with files.writer(drawing_id) as sink, system.uow() as uow:
+        if kind == "close":
+            summary["status"] = drawings.close_drawing(uow, drawing_id, clock=clock, sink=sink).status
         else:
-            outcome = drawings.execute_drawing(uow, drawing_id, clock=clock)
+            outcome = drawings.execute_drawing(uow, drawing_id, clock=clock, sink=sink)
             summary.update(status=outcome.drawing.status, replayed=outcome.replayed,
                            winners=[w.ticket_number for w in outcome.winners])
     return summary

@@ -3,8 +3,10 @@
 - `GET  /api/v1/drawings?status=&type=&page=&limit=` — drawings (no drafts), with my eligibility and ticket count;
 - `GET  /api/v1/drawings/my-entries`, `GET /api/v1/drawings/my-wins` — the member's entries and prizes;
 - `GET  /api/v1/drawings/{id}` — prizes, sponsors, my odds, rules link, countdown;
-- `GET  /api/v1/drawings/{id}/results` — the public results JSON (no sign-in), verifiable with
-  `python -m app.cli.verify_draw <url>`;
+- `GET  /api/v1/drawings/{id}/results?page=&limit=` — the public results JSON (no sign-in; the ticket list
+  paginated), verifiable with `python -m app.cli.verify_draw <url>`;
+- `GET  /api/v1/drawings/{id}/ticket-list` — the frozen ticket list as a file (no sign-in; ETag/Repr-Digest = its
+  SHA-256, the published hash);
 - `POST /api/v1/drawings/{id}/tickets` `{"quantity", "idempotency_key"}` — buy tickets (201; 200 for a replay);
 - `POST /api/v1/drawings/{id}/free-entry` — the free alternate entry (201).
 
@@ -19,13 +21,14 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentUser, SessionDep, SystemDep
 from app.api.pagination import Page, Paging, page_response
+from app.web.downloads import ticket_list_response
 from domain.shared.enums import DrawingStatus, DrawingType
-from domain.sweepstakes import tickets, views
+from domain.sweepstakes import drawings, tickets, views
 from domain.sweepstakes.fulfillment import claim_path
 from domain.sweepstakes.views import DrawingCard, DrawingPage, PrizeView
 
@@ -243,14 +246,46 @@ def get_drawing(drawing_id: uuid.UUID, user: CurrentUser, session: SessionDep, s
     return _detail(views.drawing_page(session, drawing_id, user.id, now), now)
 
 
+def ticket_list_url(drawing_id: uuid.UUID | str) -> str:
+    """The frozen ticket list of a drawing as a file (public, from sales close)."""
+    return f"/api/v1/drawings/{drawing_id}/ticket-list"
+
+
 @router.get("/{drawing_id}/results", summary="Public results of a drawing (no sign-in); verify them yourself",
-            responses={404: PROBLEMS[404]})
-def get_results(drawing_id: uuid.UUID, session: SessionDep) -> dict[str, Any]:
+            responses={404: PROBLEMS[404], 422: {"description": "page or limit out of bounds"}})
+def get_results(
+    drawing_id: uuid.UUID,
+    session: SessionDep,
+    page: int = Query(1, ge=1, le=drawings.TICKETS_MAX_PAGE, description="Page of the ticket list, from 1"),
+    limit: int = Query(drawings.TICKETS_PAGE_LIMIT, ge=1, le=drawings.TICKETS_MAX_LIMIT,
+                       description=f"Ticket-list lines per page (1..{drawings.TICKETS_MAX_LIMIT})"),
+) -> dict[str, Any]:
     """The verifiable-draw data published so far (PRODUCT.md §6): `seed_commitment` from open, `ticket_list_hash`
-    and `tickets` (`"number:user_id"` lines exactly as hashed) from close, and after the draw `server_seed` (hex),
-    `draw_seed`, `winners` in award order (`ticket_number`, `user_id`, `prize_rank`, `display_name` per the
-    member's privacy), `alternates`, and the `recipe`. Check it with `python -m app.cli.verify_draw <this URL>`."""
-    return views.public_results(session, drawing_id).as_json()
+    from close with the ticket list paginated (issue 12 §5: `tickets` = page `page` of `"number:user_id"` lines
+    exactly as hashed, `tickets_pagination` {page, limit, total, pages}; the whole list is the file at
+    `ticket_list_url`, whose SHA-256 is `ticket_list_hash`), and after the draw `server_seed` (hex), `draw_seed`,
+    `winners` in award order (`ticket_number`, `user_id`, `prize_rank`, `display_name` per the member's privacy),
+    `alternates`, and the `recipe`. Check it with `python -m app.cli.verify_draw <this URL>` (it downloads the list).
+    Out-of-bounds `page`/`limit` → 422 problem; a page past the end has no lines."""
+    body = views.public_results(session, drawing_id, page=page, limit=limit).as_json()
+    body["tickets_pagination"] = {"page": page, "limit": limit, "total": body["total_tickets"],
+                                  "pages": body["tickets_pages"]}
+    body["ticket_list_url"] = ticket_list_url(drawing_id) if body.get("ticket_list_hash") else None
+    return body
+
+
+@router.api_route("/{drawing_id}/ticket-list", methods=["GET", "HEAD"], response_class=Response,
+                  summary="The frozen ticket list as a file (no sign-in); its SHA-256 is the published hash",
+                  responses={200: {"content": {"text/plain": {}},
+                                   "description": "`number:user_id` lines joined by a newline (UTF-8)"},
+                             304: {"description": "Not modified (If-None-Match with the ETag)"},
+                             404: {"description": "Unknown drawing, or sales have not closed yet"}})
+def get_ticket_list(drawing_id: uuid.UUID, system: SystemDep,
+                    if_none_match: str | None = Header(None)) -> Response:
+    """The whole frozen ticket list of a closed or completed drawing (issue 12 §5), byte for byte as hashed at close:
+    `ETag` = `"<ticket_list_hash>"`, `Repr-Digest: sha-256=:<base64>:` (RFC 9530), byte ranges supported
+    (`app.web.downloads.ticket_list_response`)."""
+    return ticket_list_response(system, drawing_id, if_none_match)
 
 
 class PurchaseIn(BaseModel):

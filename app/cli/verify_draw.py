@@ -1,10 +1,13 @@
 """Independent check of a published drawing (PRODUCT.md §6 "Verifiable draw"; issue 6 §7).
 
-    python -m app.cli.verify_draw results.json
+    python -m app.cli.verify_draw results.json [--tickets tickets.txt]
     python -m app.cli.verify_draw https://fittrack.example/api/v1/drawings/<id>/results
-    curl -s …/results | python -m app.cli.verify_draw -
+    curl -s …/results | python -m app.cli.verify_draw - --tickets https://fittrack.example/api/v1/drawings/<id>/ticket-list
 
-Reads the public results JSON (`GET /api/v1/drawings/{id}/results`) and recomputes everything from the published
+Reads the public results JSON (`GET /api/v1/drawings/{id}/results`) and the frozen ticket list — the document shows
+one page of it, the whole list is the file at its `ticket_list_url` (`GET /api/v1/drawings/{id}/ticket-list`,
+followed automatically when the results came from a URL; `--tickets` names a file or URL), or, for a document that
+holds every ticket, its own `tickets` (issue 12 §5) — and recomputes everything from the published
 data with the recipe printed on every results page, using ONLY the Python standard library (hashlib, hmac, json,
 urllib). It deliberately shares no code with the draw itself (`domain/sweepstakes/recipe.py`): this file is the second,
 independent implementation, so a bug in one shows up as a mismatch. Copy it anywhere; it imports nothing from
@@ -30,6 +33,7 @@ import hashlib
 import hmac
 import json
 import sys
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
@@ -65,8 +69,9 @@ def _uniform(words: Iterator[int], n: int) -> int:
 
 def distinct_winners(draw_seed: bytes, tickets: Sequence[tuple[int, str]], count: int) -> list[tuple[int, str]]:
     """Step 6: the first `count` winning tickets (distinct members) of the partial Fisher–Yates shuffle over
-    `tickets` (already in ticket-number order); fewer when the tickets run out."""
-    a = list(tickets)
+    `tickets` (already in ticket-number order); fewer when the tickets run out. The array shuffled is the list of
+    positions (a full array, unlike the engine's lazy one), so `tickets` may parse its items on access."""
+    a = list(range(len(tickets)))
     words = _stream(draw_seed)
     seen: set[str] = set()
     out: list[tuple[int, str]] = []
@@ -74,9 +79,10 @@ def distinct_winners(draw_seed: bytes, tickets: Sequence[tuple[int, str]], count
     while len(out) < count and i < len(a):
         j = i + _uniform(words, len(a) - i)
         a[i], a[j] = a[j], a[i]
-        if a[i][1] not in seen:
-            seen.add(a[i][1])
-            out.append(a[i])
+        ticket = tickets[a[i]]
+        if ticket[1] not in seen:
+            seen.add(ticket[1])
+            out.append(ticket)
         i += 1
     return out
 
@@ -99,16 +105,45 @@ def _hex(value: Any, what: str, size: int = 32) -> bytes:
     return raw
 
 
-def _tickets(lines: Any) -> list[tuple[int, str]]:
+def _parse(line: str) -> tuple[int, str]:
+    number, sep, user = line.partition(":")
+    if not sep or not number.strip().isdigit():
+        raise Unverifiable(f"bad ticket line {line!r}")
+    return int(number), user
+
+
+class TicketLines(Sequence[tuple[int, str]]):
+    """The ticket list as `(number, user_id)` items parsed on access from its `"number:user_id"` lines (a
+    1,000,000-line list stays one string per line)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return [_parse(line) for line in self.lines[k]]
+        return _parse(self.lines[k])
+
+
+def _tickets(lines: Any) -> TicketLines:
     if not isinstance(lines, list):
         raise Unverifiable('"tickets" must be a list of "number:user_id" strings')
-    parsed = []
-    for line in lines:
-        number, sep, user = str(line).partition(":")
-        if not sep or not number.strip().isdigit():
-            raise Unverifiable(f"bad ticket line {line!r}")
-        parsed.append((int(number), user))
-    return parsed
+    out = TicketLines([str(line) for line in lines])
+    for line in out.lines:
+        _parse(line)
+    return out
+
+
+def list_lines(data: bytes) -> list[str]:
+    """The lines of a downloaded ticket-list file (UTF-8, joined by "\\n", no trailing newline; empty → [])."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unverifiable("the ticket-list file is not UTF-8") from exc
+    return text.split("\n") if text else []
 
 
 def _entry(item: Any, what: str) -> tuple[int, str]:
@@ -146,17 +181,41 @@ class Report:
         self.ok = False
 
 
-def verify(doc: dict[str, Any]) -> Report:
-    """Recompute a results document (module docstring). Never raises for bad data: problems are report lines."""
+def verify(doc: dict[str, Any], ticket_file: bytes | None = None) -> Report:
+    """Recompute a results document (module docstring). `ticket_file` is the downloaded ticket-list file (its bytes);
+    without it the document's own `tickets` must be the whole list. Never raises for bad data: problems are report
+    lines."""
     report = Report()
     try:
-        _verify(doc, report)
+        _verify(doc, report, ticket_file)
     except Unverifiable as exc:
         report.fail(str(exc))
     return report
 
 
-def _verify(doc: dict[str, Any], report: Report) -> None:
+def _listed(doc: dict[str, Any], report: Report, ticket_file: bytes | None) -> tuple[TicketLines, str]:
+    """The whole ticket list and the SHA-256 of its text: from the file when given (and the document's page of
+    lines must agree with it), else from the document (which must then hold every ticket)."""
+    if ticket_file is None:
+        tickets = _tickets(doc.get("tickets"))
+        total = _field(doc, "total_tickets", "ticket_count")
+        if total is not None and int(total) > len(tickets) and (doc.get("tickets_pages") or 0) > 1:
+            raise Unverifiable(f"the document shows {len(tickets)} of {total} tickets (one page): download the list "
+                               "from ticket_list_url and pass it with --tickets, or verify the results URL")
+        text = "\n".join(tickets.lines)
+        return tickets, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    tickets = TicketLines(list_lines(ticket_file))
+    page_lines = doc.get("tickets")
+    if isinstance(page_lines, list) and page_lines:
+        page, limit = int(doc.get("tickets_page") or 1), int(doc.get("tickets_limit") or len(page_lines))
+        start = (page - 1) * limit
+        report.check(tickets.lines[start:start + len(page_lines)] == [str(x) for x in page_lines],
+                     "the document's page of tickets agrees with the ticket-list file",
+                     f"lines {start + 1}–{start + len(page_lines)}")
+    return tickets, hashlib.sha256(ticket_file).hexdigest()
+
+
+def _verify(doc: dict[str, Any], report: Report, ticket_file: bytes | None = None) -> None:
     if not isinstance(doc, dict):
         raise Unverifiable("the results document must be a JSON object")
     drawing_id = _field(doc, "drawing_id", "id")
@@ -179,13 +238,17 @@ def _verify(doc: dict[str, Any], report: Report) -> None:
     report.check(hashlib.sha256(server_seed).hexdigest() == str(commitment).lower(),
                  "SHA-256(server_seed) = seed_commitment", str(commitment))
 
-    lines = doc.get("tickets")
-    tickets = _tickets(lines)
-    numbers = [n for n, _ in tickets]
-    report.check(numbers == sorted(set(numbers)), "tickets sorted by number, no duplicates", f"{len(tickets)} tickets")
-    text = "\n".join(str(line) for line in lines)  # type: ignore[union-attr]  # a list (checked by _tickets)
-    report.check(hashlib.sha256(text.encode("utf-8")).hexdigest() == str(list_hash).lower(),
-                 "SHA-256(ticket list) = ticket_list_hash", str(list_hash))
+    tickets, digest = _listed(doc, report, ticket_file)
+    previous = None
+    ordered = True
+    for k in range(len(tickets)):
+        number = tickets[k][0]
+        if previous is not None and number <= previous:
+            ordered = False
+            break
+        previous = number
+    report.check(ordered, "tickets sorted by number, no duplicates", f"{len(tickets)} tickets")
+    report.check(digest == str(list_hash).lower(), "SHA-256(ticket list) = ticket_list_hash", str(list_hash))
     total = _field(doc, "total_tickets", "ticket_count")
     if total is not None:
         report.check(int(total) == len(tickets), "ticket count", f"published {total}, listed {len(tickets)}")
@@ -243,18 +306,53 @@ def load(source: str, stdin: TextIO | None = None) -> dict[str, Any]:
     return doc
 
 
+def load_bytes(source: str) -> bytes:
+    """The raw bytes of a file path or an http(s) URL (the ticket-list download). Raises Unverifiable."""
+    try:
+        if source.startswith(("http://", "https://")):
+            request = urllib.request.Request(source, headers={"Accept": "text/plain"})
+            with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
+                return bytes(response.read())
+        with open(source, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise Unverifiable(f"could not read the ticket list {source}: {exc}") from exc
+
+
+def ticket_list_source(doc: dict[str, Any], source: str, explicit: str | None = None) -> str | None:
+    """Where to read the whole ticket list: `explicit` (--tickets) when given, else the document's
+    `ticket_list_url` (resolved against `source` when that is a URL); None when there is none to follow."""
+    if explicit:
+        return explicit
+    url = doc.get("ticket_list_url")
+    if not url:
+        return None
+    url = str(url)
+    if url.startswith(("http://", "https://")):
+        return url
+    if source.startswith(("http://", "https://")):
+        return urllib.parse.urljoin(source, url)
+    return None
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Verify one results document; prints one line per check and a verdict. Returns the exit status (0/1)."""
     parser = argparse.ArgumentParser(prog="python -m app.cli.verify_draw", description=__doc__.split("\n\n")[0])
     parser.add_argument("source", help="results JSON: a file, an http(s) URL of /api/v1/drawings/{id}/results, or -")
+    parser.add_argument("--tickets", default=None,
+                        help="the ticket-list file (a path or URL; default: the document's ticket_list_url)")
     args = parser.parse_args(argv)
     try:
         doc = load(args.source)
+        listing = ticket_list_source(doc, args.source, args.tickets)
+        ticket_file = load_bytes(listing) if listing else None
     except Unverifiable as exc:
         print(f"[CANNOT VERIFY] {exc}", file=out)
         print("RESULT: NOT VERIFIED", file=out)
         return 1
-    report = verify(doc)
+    report = verify(doc, ticket_file)
+    if listing:
+        report.lines.insert(0, f"[info] ticket list read from {listing} ({len(ticket_file or b'')} bytes)")
     name = doc.get("name") or doc.get("drawing_id") or "drawing"
     print(f"Verifying {name} ({doc.get('drawing_id', '?')})", file=out)
     for line in report.lines:

@@ -1,5 +1,6 @@
-"""CSV downloads of the admin exports (issue 7 §10): `domain.admin.exports` row chunks encoded with the `csv` module and
-streamed chunk by chunk (a `StreamingResponse`), so an export of any size never sits in memory.
+"""Downloads. The frozen ticket list of a drawing (issue 12 §5, `ticket_list_response`: a file whose SHA-256 is the
+published hash). CSV downloads of the admin exports (issue 7 §10): `domain.admin.exports` row chunks encoded with the
+`csv` module and streamed chunk by chunk (a `StreamingResponse`), so an export of any size never sits in memory.
 
 Used by the JSON API (`GET /api/v1/admin/export/{kind}.csv`, Bearer admin) and by the admin pages (the same
 download at `/admin/export/{kind}.csv`, browser session). Every export is an admin action and leaves an audit entry
@@ -20,15 +21,17 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 
+from app.adapters.ticket_lists import TicketListFiles, repr_digest
 from app.web.auth import REQUEST_USER
 from app.web.deps import AuditFilterDep, SystemDep, client_ip
 from domain import audit
 from domain.admin import exports
 from domain.audit import AuditFilter
 from domain.shared.enums import Role, UserStatus
-from domain.shared.errors import DomainError, InvalidInput
+from domain.shared.errors import DomainError, InvalidInput, NotFound
+from domain.sweepstakes import views
 
 if TYPE_CHECKING:
     from app.system import System
@@ -120,6 +123,39 @@ def export_filters(
                               "user_id": user_id, "drawing_id": drawing_id, "since": since, "until": until,
                               "include_forfeited": include_forfeited or None}
     return {key: value for key, value in values.items() if value is not None}
+
+
+# --- the frozen ticket list of a drawing (public; issue 12 §5) ---------------------------------------------------
+TICKET_LIST_MEDIA_TYPE: Final = "text/plain; charset=utf-8"
+
+
+def ticket_list_filename(drawing_id: uuid.UUID) -> str:
+    """`tickets-<drawing id>.txt`."""
+    return f"tickets-{drawing_id}.txt"
+
+
+def ticket_list_response(system: System, drawing_id: uuid.UUID, if_none_match: str | None = None) -> Response:
+    """The frozen ticket list of a closed or completed drawing as a file download (PRODUCT.md §6 step 2: the lines
+    `"number:user_id"` joined by "\\n", UTF-8, no trailing newline), byte for byte what was hashed: its SHA-256 is the
+    published `ticket_list_hash`, sent as the strong `ETag` (`"<hex>"`) and as `Repr-Digest: sha-256=:<base64>:`
+    (RFC 9530). `If-None-Match` with that ETag → 304. Served from the content-addressed file
+    (`app.adapters.ticket_lists`; written at close, or streamed from the database on this machine's first request),
+    with byte ranges, so a 1,000,000-ticket list (≈ 45 MB) never sits in memory. Raises NotFound (unknown drawing,
+    a draft, or a list not frozen yet: sales still open), Conflict (the tickets no longer match the published hash).
+    Blocking: call from a worker thread."""
+    with system.read() as session:
+        drawing = views.public_drawing(session, drawing_id)[0]
+        list_hash = drawing.ticket_list_hash
+        if not list_hash:
+            raise NotFound(f"drawing {drawing_id} has no frozen ticket list yet (sales close first)")
+        etag = f'"{list_hash}"'
+        headers = {"ETag": etag, "Repr-Digest": repr_digest(list_hash),
+                   "Cache-Control": "public, max-age=31536000, immutable"}
+        if if_none_match and etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}:
+            return Response(status_code=304, headers=headers)
+        path = TicketListFiles.under(system.settings.media_dir).ensure(session, drawing)
+    return FileResponse(path, media_type=TICKET_LIST_MEDIA_TYPE, filename=ticket_list_filename(drawing_id),
+                        headers=headers)
 
 
 # --- the admin pages' download route (browser session) ----------------------------------------------------------

@@ -28,10 +28,10 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -174,21 +174,117 @@ def _canonical_uuid(raw: object) -> str:
     return str(uuid.UUID(str(raw)))
 
 
-def entries(session: Session, drawing_id: uuid.UUID) -> list[recipe.Entry]:
-    """The drawing's tickets as the draw sees them, sorted by ticket number. Read with Core and the raw user id
-    (converted once per member, not once per ticket, and one string shared by all of a member's entries), so a
-    1,000,000-ticket list loads ≈ 4× faster than through the ORM type conversion and stays small in memory."""
+STREAM_ROWS: Final = 20_000  # rows per fetch of the server-side cursor (≈ 1 MB of list text)
+
+
+class ListSink(Protocol):
+    """Where the frozen ticket list's bytes go while it is hashed (e.g. a file being written): `write(data)`."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+# PostgreSQL computes the list's lines itself ("number:canonical-uuid"); SQLite returns the number and its 32-hex-digit
+# id, formatted here once per row with one conversion per member (its string functions cost ~2× that). Both are read
+# with the driver's own cursor: SQLAlchemy's per-row Row objects cost ~4× the whole rest of the stream at 1,000,000
+# rows (issue 12 §5).
+_PG_LINES: Final = ("SELECT ticket_number::text || ':' || user_id::text FROM tickets WHERE drawing_id = %s "
+                    "ORDER BY ticket_number")
+_SQLITE_ROWS: Final = "SELECT ticket_number, user_id FROM tickets WHERE drawing_id = ? ORDER BY ticket_number"
+
+
+def ticket_lines(session: Session, drawing_id: uuid.UUID, chunk_rows: int = STREAM_ROWS) -> Iterator[list[str]]:
+    """The drawing's frozen-list lines (`"{ticket_number}:{user_id}"`, canonical lowercase hyphenated ids; PRODUCT.md
+    §6 step 2) in ticket-number order, in chunks of up to `chunk_rows`, through a server-side cursor (a named cursor
+    on PostgreSQL, SQLite's lazy cursor; other dialects: SQLAlchemy's `yield_per`), so a 1,000,000-ticket list is
+    never held in memory (issue 12 §5). Read inside the caller's transaction, by the (drawing_id, ticket_number)
+    unique index."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor(name=f"ticket_list_{uuid.uuid4().hex}") as cursor:
+            cursor.itersize = chunk_rows
+            cursor.execute(_PG_LINES, (drawing_id,))
+            while rows := cursor.fetchmany(chunk_rows):
+                yield [line for (line,) in rows]
+        return
+    names: dict[object, str] = {}
+
+    def lines_of(rows: Iterable[Any]) -> list[str]:
+        lines = []
+        for number, raw in rows:
+            name = names.get(raw)
+            if name is None:
+                name = names[raw] = _canonical_uuid(raw)
+            lines.append(f"{number}:{name}")
+        return lines
+
+    if dialect == "sqlite":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        try:
+            cursor.execute(_SQLITE_ROWS, (drawing_id.hex,))
+            while rows := cursor.fetchmany(chunk_rows):
+                yield lines_of(rows)
+        finally:
+            cursor.close()
+        return
     table = Ticket.__table__  # type: ignore[attr-defined]
     query = (sa.select(table.c.ticket_number, sa.type_coerce(table.c.user_id, sa.String))
              .where(table.c.drawing_id == drawing_id).order_by(table.c.ticket_number))
-    names: dict[object, str] = {}
-    out: list[recipe.Entry] = []
-    for number, raw in session.connection().execute(query):
-        name = names.get(raw)
-        if name is None:
-            name = names[raw] = _canonical_uuid(raw)
-        out.append(recipe.Entry(int(number), name))
+    result = connection.execute(query, execution_options={"yield_per": chunk_rows})
+    try:
+        for part in result.partitions():
+            yield lines_of(part)
+    finally:
+        result.close()
+
+
+def _entry(line: str) -> recipe.Entry:
+    number, _, user_id = line.partition(":")
+    return recipe.Entry(int(number), user_id)
+
+
+@dataclass
+class FrozenList:
+    """The frozen ticket list as one streamed pass saw it: `list_hash` (hex SHA-256, PRODUCT.md §6 step 2), `count`
+    and `picked`, the tickets at the list positions asked for (position → entry; the draw asks for the positions its
+    shuffle will visit, `recipe.shuffle_positions`), so no copy of the list is ever kept."""
+
+    list_hash: str
+    count: int
+    picked: dict[int, recipe.Entry] = field(default_factory=dict)
+
+
+def freeze(session: Session, drawing_id: uuid.UUID, *, sink: ListSink | None = None,
+           positions: Iterable[int] = (), chunk_rows: int = STREAM_ROWS) -> FrozenList:
+    """Stream the drawing's ticket list once (`ticket_lines`), hashing it as published (PRODUCT.md §6 step 2),
+    writing its bytes to `sink` when given (the downloadable file, issue 12 §5) and keeping the tickets at the list
+    `positions` (0-based, ticket-number order) in `picked`. Memory: one chunk plus the picked tickets."""
+    hasher = recipe.TicketListHasher()
+    wanted = sorted(set(positions))
+    out = FrozenList("", 0)
+    w = 0
+    for lines in ticket_lines(session, drawing_id, chunk_rows):
+        start = hasher.count
+        data = hasher.add_lines(lines)
+        if sink is not None:
+            sink.write(data)
+        end = hasher.count
+        while w < len(wanted) and wanted[w] < end:
+            if wanted[w] >= start:
+                out.picked[wanted[w]] = _entry(lines[wanted[w] - start])
+            w += 1
+    out.list_hash, out.count = hasher.hexdigest(), hasher.count
     return out
+
+
+def entries(session: Session, drawing_id: uuid.UUID) -> list[recipe.Entry]:
+    """The drawing's tickets as the draw sees them, sorted by ticket number, in memory (small drawings, tests and
+    tools; the draw itself streams with `freeze`)."""
+    return [_entry(line) for lines in ticket_lines(session, drawing_id) for line in lines]
 
 
 # --- transitions -------------------------------------------------------------------------------------------------
@@ -294,10 +390,10 @@ def open_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = u
     return drawing
 
 
-def _close(session: UnitOfWork, drawing: Drawing, now: datetime) -> None:
-    tickets = entries(session, drawing.id)
-    drawing.ticket_list_hash = recipe.ticket_list_hash(tickets)
-    drawing.total_tickets = len(tickets)
+def _close(session: UnitOfWork, drawing: Drawing, now: datetime, *, sink: ListSink | None = None) -> FrozenList:
+    frozen = freeze(session, drawing.id, sink=sink)
+    drawing.ticket_list_hash = frozen.list_hash
+    drawing.total_tickets = frozen.count
     drawing.status, drawing.updated_at = S.closed.value, now
     session.record(DrawingStatusChanged(drawing.id, S.closed.value))
     session.add(drawing)
@@ -306,16 +402,20 @@ def _close(session: UnitOfWork, drawing: Drawing, now: datetime) -> None:
                  after={"status": drawing.status, "ticket_list_hash": drawing.ticket_list_hash,
                         "total_tickets": drawing.total_tickets},
                  clock=lambda: now)
+    return frozen
 
 
-def close_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow) -> Drawing:
+def close_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow,
+                  sink: ListSink | None = None) -> Drawing:
     """System: `open → closed`. Freezes the ticket list (PRODUCT.md §6 step 2) and publishes `ticket_list_hash`;
-    `total_tickets` is set from the frozen list. Audited (`drawing.closed`). Already closed or later, or cancelled →
-    unchanged. Raises NotFound; Conflict for a draft or scheduled drawing."""
+    `total_tickets` is set from the frozen list. The list is streamed once in ticket-number order (issue 12 §5) and,
+    when `sink` is given, written to it while it is hashed (the downloadable file). Audited (`drawing.closed`).
+    Already closed or later, or cancelled → unchanged (nothing written to `sink`). Raises NotFound; Conflict for a
+    draft or scheduled drawing."""
     drawing = get_drawing(session, drawing_id, lock=True)
     if _already_at(drawing, S.closed):
         return drawing
-    _close(session, drawing, clock())
+    _close(session, drawing, clock(), sink=sink)
     return drawing
 
 
@@ -339,22 +439,63 @@ def _award(session: UnitOfWork, ticket: Ticket, prize: Prize, now: datetime) -> 
     session.record(WinAwarded(ticket.drawing_id, ticket.user_id, ticket.id, prize.id, now))
 
 
-def _verify_frozen(drawing: Drawing, tickets: list[recipe.Entry]) -> None:
-    if drawing.ticket_list_hash is not None and recipe.ticket_list_hash(tickets) != drawing.ticket_list_hash:
+def _verify_frozen(drawing: Drawing, frozen: FrozenList) -> None:
+    if drawing.ticket_list_hash is not None and frozen.list_hash != drawing.ticket_list_hash:
         raise Conflict(f"drawing {drawing.id}: the ticket list changed after it was frozen; refusing to draw")
 
 
-def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow) -> DrawOutcome:
+DRAW_READ_SLACK: Final = 64  # list positions read beyond 2 per winner wanted (members who already won are skipped)
+
+
+class _NotRead(Exception):
+    """The shuffle reached a list position the streamed pass did not keep (more members won twice than budgeted)."""
+
+
+def _draw(session: Session, drawing: Drawing, units: int, alternates: int = 0) -> tuple[recipe.DrawResult, int]:
+    """The recipe on the frozen list of a closed drawing, streamed (issue 12 §5): the original list positions the
+    partial Fisher–Yates shuffle will visit depend only on the seed, the published hash and the list size
+    (`recipe.shuffle_positions`), so one pass over the list re-hashes it (Conflict when it no longer matches) and
+    keeps just the tickets at the first positions; the lazy shuffle (`recipe.draw_frozen`) then runs on those. When
+    skips (members who already won) exhaust the positions read, the pass is repeated with 8× as many — the same
+    winners either way. Returns (the draw, the number of tickets)."""
+    assert drawing.server_seed_hex is not None and drawing.ticket_list_hash is not None
+    seed = bytes.fromhex(drawing.server_seed_hex)
+    budget = 2 * (units + alternates) + DRAW_READ_SLACK
+    while True:
+        positions = recipe.shuffle_positions(seed, drawing.id, drawing.ticket_list_hash, drawing.total_tickets,
+                                             budget)
+        frozen = freeze(session, drawing.id, positions=positions)
+        _verify_frozen(drawing, frozen)
+        picked = frozen.picked
+
+        def entry_at(k: int, picked: dict[int, recipe.Entry] = picked) -> recipe.Entry:
+            entry = picked.get(k)
+            if entry is None:
+                raise _NotRead(k)
+            return entry
+
+        try:
+            return recipe.draw_frozen(seed, drawing.id, frozen.list_hash, frozen.count, entry_at, units,
+                                      alternates), frozen.count
+        except _NotRead:
+            budget *= 8
+
+
+def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock = utcnow,
+                    sink: ListSink | None = None) -> DrawOutcome:
     """System (or admin "execute now"): `closed → completed` by the exact recipe (PRODUCT.md §6,
     `domain.sweepstakes.recipe`).
 
-    An `open` drawing is closed first (same transaction). No tickets → `cancelled` (reason in `results`). Otherwise
-    the frozen list is re-hashed and checked, winners are drawn (one prize per member), winning tickets are marked,
-    the server seed becomes public (results), `results` stores the winners in award order, and each win records
-    `WinAwarded` (whose policy creates the fulfillment and notifies the winner before the commit).
+    An `open` drawing is closed first (same transaction; its list is written to `sink` when given). No tickets →
+    `cancelled` (reason in `results`). Otherwise the frozen list is re-hashed and checked, winners are drawn (one
+    prize per member), winning tickets are marked, the server seed becomes public (results), `results` stores the
+    winners in award order, and each win records `WinAwarded` (whose policy creates the fulfillment and notifies the
+    winner before the commit).
     Audited (`drawing.executed` or `drawing.cancelled`, actor None).
 
     Idempotent: a completed or cancelled drawing returns its stored outcome with `replayed=True` and changes nothing.
+    Scale (issue 12 §5): the list is streamed once to re-hash it, keeping only the tickets the shuffle will visit,
+    and the shuffle holds only the positions it touches (`_draw`, `recipe.draw_frozen`).
     Raises NotFound; Conflict for a draft or scheduled drawing, or when the ticket list no longer matches its hash."""
     drawing = get_drawing(session, drawing_id, lock=True)
     if drawing.status in (S.completed.value, S.cancelled.value):
@@ -363,9 +504,9 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
         raise Conflict(f"A {drawing.status} drawing cannot be executed")
     now = clock()
     if drawing.status == S.open.value:
-        _close(session, drawing, now)
-    tickets = entries(session, drawing.id)
-    if not tickets:
+        _close(session, drawing, now, sink=sink)
+    if not drawing.total_tickets:
+        _verify_frozen(drawing, freeze(session, drawing.id))  # tickets that appeared after close are refused
         before = drawing.status
         drawing.status, drawing.drawn_at, drawing.updated_at = S.cancelled.value, now, now
         session.record(DrawingStatusChanged(drawing.id, S.cancelled.value))
@@ -375,10 +516,8 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
                      before={"status": before}, after={"status": drawing.status, "reason": NO_TICKETS_REASON},
                      clock=lambda: now)
         return DrawOutcome(drawing, [], replayed=False)
-    _verify_frozen(drawing, tickets)
-    assert drawing.server_seed_hex is not None, "an open drawing always has its server seed"
     units = prize_units(prizes_of(session, drawing.id))
-    outcome = recipe.draw(bytes.fromhex(drawing.server_seed_hex), drawing.id, tickets, len(units))
+    outcome, total = _draw(session, drawing, len(units))
     numbers = [e.ticket_number for e in outcome.winners]
     by_number = {t.ticket_number: t for t in session.exec(
         select(Ticket).where(Ticket.drawing_id == drawing.id, col(Ticket.ticket_number).in_(numbers))).all()}
@@ -391,13 +530,13 @@ def execute_drawing(session: UnitOfWork, drawing_id: uuid.UUID, *, clock: Clock 
                      "ticket_number": entry.ticket_number, "user_id": entry.user_id})
     drawing.status, drawing.drawn_at, drawing.updated_at = S.completed.value, now, now
     session.record(DrawingStatusChanged(drawing.id, S.completed.value))
-    drawing.results = {"recipe": "PRODUCT.md §6", "drawn_at": now.isoformat(), "total_tickets": len(tickets),
+    drawing.results = {"recipe": "PRODUCT.md §6", "drawn_at": now.isoformat(), "total_tickets": total,
                        "units": len(units), "draw_seed": outcome.draw_seed_hex, "winners": rows, "alternates": []}
     session.add(drawing)
     audit.record(session, actor_id=None, action="drawing.executed", target_type="drawing", target_id=drawing.id,
                  before={"status": S.closed.value},
                  after={"status": drawing.status, "server_seed": drawing.server_seed_hex,
-                        "ticket_list_hash": drawing.ticket_list_hash, "total_tickets": len(tickets),
+                        "ticket_list_hash": drawing.ticket_list_hash, "total_tickets": total,
                         "winners": [r["ticket_number"] for r in rows]},
                  clock=lambda: now)
     for win, prize in zip(wins, units, strict=False):
@@ -435,12 +574,8 @@ def draw_alternate(session: UnitOfWork, drawing_id: uuid.UUID, prize_id: uuid.UU
     target = next((r for r in held if int(r["ticket_number"]) in forfeited), None)
     if target is None:
         raise Conflict(f"no forfeited win of prize {prize_id} is waiting for an alternate")
-    tickets = entries(session, drawing.id)
-    _verify_frozen(drawing, tickets)
-    assert drawing.server_seed_hex is not None
     units = prize_units(prizes)
-    outcome = recipe.draw(bytes.fromhex(drawing.server_seed_hex), drawing.id, tickets, len(units),
-                        alternates=len(alternates) + 1)
+    outcome, _ = _draw(session, drawing, len(units), alternates=len(alternates) + 1)
     now = clock()
     if len(outcome.alternates) <= len(alternates):
         audit.record(session, actor_id=None, action="drawing.alternate", target_type="drawing", target_id=drawing.id,
@@ -539,8 +674,9 @@ _LIST_CACHE_LOCK = threading.Lock()
 
 def frozen_ticket_lines(session: Session, drawing: Drawing) -> list[str]:
     """The frozen ticket list of a closed or completed drawing as published (`"number:user_id"` lines, exactly as
-    hashed). A frozen list never changes, so the last few are cached per process by (drawing id, list hash): a
-    1,000,000-ticket list costs seconds to read and is asked for on every results request."""
+    hashed), whole and in memory, cached per process by (drawing id, list hash) — for small lists and tools only:
+    the app never holds a large list (issue 12 §5: results page through `ticket_page`, the whole list is the
+    download of `app.adapters.ticket_lists`)."""
     assert drawing.ticket_list_hash is not None
     key = (drawing.id, drawing.ticket_list_hash)
     with _LIST_CACHE_LOCK:
@@ -590,10 +726,38 @@ class WinnerLine(BaseModel):
     replaces_ticket_number: int | None = None
 
 
+TICKETS_PAGE_LIMIT: Final = 100  # ticket-list lines per results page by default (issue 12 §5)
+TICKETS_MAX_LIMIT: Final = 1000  # and at most
+TICKETS_MAX_PAGE: Final = 10_000_000  # bounds the OFFSET (≤ 10^10 rows) well inside 64-bit integers
+
+
+def check_ticket_page(page: int, limit: int) -> None:
+    """Raises InvalidInput unless 1 ≤ page ≤ TICKETS_MAX_PAGE and 1 ≤ limit ≤ TICKETS_MAX_LIMIT (issue 12 §5: a
+    page request is bounded, so a huge page number is a 400, never a database overflow)."""
+    if not 1 <= page <= TICKETS_MAX_PAGE:
+        raise InvalidInput(f"page must be between 1 and {TICKETS_MAX_PAGE}", field="page")
+    if not 1 <= limit <= TICKETS_MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {TICKETS_MAX_LIMIT}", field="limit")
+
+
+def ticket_page(session: Session, drawing_id: uuid.UUID, *, page: int = 1,
+                limit: int = TICKETS_PAGE_LIMIT) -> list[str]:
+    """One page of a drawing's ticket list as published (`"number:user_id"` lines in ticket-number order): lines
+    `(page − 1) × limit + 1 … page × limit` by the (drawing_id, ticket_number) index. Raises InvalidInput for a page
+    out of bounds (`check_ticket_page`); past the end → []."""
+    check_ticket_page(page, limit)
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    query = (sa.select(table.c.ticket_number, sa.type_coerce(table.c.user_id, sa.String))
+             .where(table.c.drawing_id == drawing_id).order_by(table.c.ticket_number)
+             .offset((page - 1) * limit).limit(limit))
+    return [f"{number}:{_canonical_uuid(raw)}" for number, raw in session.connection().execute(query)]
+
+
 class DrawResults(BaseModel):
     """The public results of a drawing (issue 6 §5; PRODUCT.md §6 "the results page shows …"). Times are ISO 8601
-    UTC strings; `tickets` is the frozen list exactly as hashed (`"number:user_id"` lines); fields not yet public are
-    None (lists empty). `as_json()` is the API's JSON body."""
+    UTC strings; `tickets` is one page of the frozen list exactly as hashed (`"number:user_id"` lines, page
+    `tickets_page` of `tickets_pages`, `tickets_limit` per page; the whole list is the download, issue 12 §5);
+    fields not yet public are None (lists empty). `as_json()` is the API's JSON body."""
 
     drawing_id: str
     name: str
@@ -608,6 +772,9 @@ class DrawResults(BaseModel):
     seed_commitment: str | None = None
     ticket_list_hash: str | None = None
     tickets: list[str] = Field(default_factory=list)
+    tickets_page: int = 1
+    tickets_limit: int = TICKETS_PAGE_LIMIT
+    tickets_pages: int = 0
     server_seed: str | None = None
     draw_seed: str | None = None
     drawn_at: str | None = None
@@ -623,12 +790,15 @@ class DrawResults(BaseModel):
         return data
 
 
-def results(session: Session, drawing_id: uuid.UUID, *, include_tickets: bool = True) -> DrawResults:
+def results(session: Session, drawing_id: uuid.UUID, *, include_tickets: bool = True, page: int = 1,
+            limit: int = TICKETS_PAGE_LIMIT) -> DrawResults:
     """The public results of a drawing as a `DrawResults`: the drawing, its prizes (award order) and units, the
-    recipe text; `seed_commitment` from open on; `ticket_list_hash` and `tickets` from close on; after the draw
-    `server_seed` (hex), `draw_seed`, `drawn_at`, `winners` in award order and `alternates`; for a cancelled drawing
-    `cancelled_reason`. `include_tickets=False` leaves `tickets` empty (pages that only show winners; the list is
-    ≈ 50 MB for 1,000,000 tickets). Raises NotFound."""
+    recipe text; `seed_commitment` from open on; `ticket_list_hash` and page `page` of the ticket list (`limit`
+    lines, `ticket_page`) from close on; after the draw `server_seed` (hex), `draw_seed`, `drawn_at`, `winners` in
+    award order and `alternates`; for a cancelled drawing `cancelled_reason`. `include_tickets=False` leaves
+    `tickets` empty. The whole list (≈ 45 MB for 1,000,000 tickets) is never read here: it is a download (issue 12
+    §5). Raises NotFound; InvalidInput for a page out of bounds."""
+    check_ticket_page(page, limit)
     drawing = get_drawing(session, drawing_id)
     status = DrawingStatus(drawing.status)
     prizes = prizes_of(session, drawing.id)
@@ -636,7 +806,7 @@ def results(session: Session, drawing_id: uuid.UUID, *, include_tickets: bool = 
     out = DrawResults(
         drawing_id=str(drawing.id), name=drawing.name, drawing_type=drawing.drawing_type, status=drawing.status,
         drawing_time=drawing.drawing_time.isoformat(), sales_close=drawing.sales_close.isoformat(),
-        total_tickets=drawing.total_tickets,
+        total_tickets=drawing.total_tickets, tickets_page=page, tickets_limit=limit,
         prizes=[PrizeLine(prize_id=str(p.id), prize_rank=p.prize_rank, name=p.name, quantity=p.quantity,
                           value_usd=p.value_usd, fulfillment_type=p.fulfillment_type) for p in prizes],
         units=sum(p.quantity for p in prizes), recipe=recipe.RECIPE,
@@ -645,8 +815,9 @@ def results(session: Session, drawing_id: uuid.UUID, *, include_tickets: bool = 
         out.seed_commitment = drawing.seed_commitment
     if status in (S.closed, S.completed) and drawing.ticket_list_hash:
         out.ticket_list_hash = drawing.ticket_list_hash
+        out.tickets_pages = -(-drawing.total_tickets // limit)
         if include_tickets:
-            out.tickets = list(frozen_ticket_lines(session, drawing))
+            out.tickets = ticket_page(session, drawing.id, page=page, limit=limit)
     if status == S.cancelled:
         out.cancelled_reason = stored.get("reason")
     if status == S.completed:

@@ -23,7 +23,7 @@ import hmac
 import secrets
 import textwrap
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -93,6 +93,37 @@ def ticket_list_hash(entries: Iterable[Entry]) -> str:
     return hashlib.sha256(ticket_list(entries).encode("utf-8")).hexdigest()
 
 
+class TicketListHasher:
+    """Step 2, streamed (issue 12 §5): feed the list's `(ticket_number, user_id)` rows in ticket-number order, chunk
+    by chunk; each `add` returns the UTF-8 bytes those lines contribute to the published list (with the separating
+    "\\n" in front of every chunk but the first), so the caller can write the list to a file while it is hashed.
+    `hexdigest()` equals `ticket_list_hash` of the same rows; `count` is the number of tickets so far.
+
+    Rows must come sorted by ticket number, without duplicates (the database's ORDER BY and its unique
+    (drawing_id, ticket_number) constraint); user ids must be canonical UUID strings."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self.count = 0
+
+    def add(self, rows: Sequence[tuple[int, str]]) -> bytes:
+        """Hash the lines of `rows` and return their bytes (b"" for no rows)."""
+        return self.add_lines([f"{number}:{user_id}" for number, user_id in rows])
+
+    def add_lines(self, lines: Sequence[str]) -> bytes:
+        """Hash `lines`, already formatted `"{ticket_number}:{user_id}"`, and return their bytes (b"" for none)."""
+        if not lines:
+            return b""
+        data = (("\n" if self.count else "") + "\n".join(lines)).encode("utf-8")
+        self._sha.update(data)
+        self.count += len(lines)
+        return data
+
+    def hexdigest(self) -> str:
+        """The hex SHA-256 of everything added so far (`ticket_list_hash`)."""
+        return self._sha.hexdigest()
+
+
 def draw_seed(server_seed: bytes, drawing_id: uuid.UUID | str, list_hash: str) -> bytes:
     """Step 3: HMAC-SHA256(key=server_seed, msg=f"{drawing_id}:{ticket_list_hash}") with the canonical drawing id."""
     _check_seed(server_seed)
@@ -137,29 +168,100 @@ class RandomStream:
                 return value
 
 
-class Shuffle:
-    """Step 6: a partial Fisher–Yates shuffle over the ticket list that yields winners one at a time, skipping members
-    who already won in this drawing. Calling `next_winner()` after the prize units continues the same stream, which
-    is how alternates for forfeited prizes are drawn."""
+class LazyShuffle:
+    """Step 6 without building the array: a partial Fisher–Yates shuffle over `size` tickets in ticket-list order,
+    where `entry_at(k)` returns the ticket at list position k (0-based). Only the positions the shuffle has touched
+    are held (`dict` position → original list position, ≈ 24 bytes each), so a 1,000,000-ticket draw that awards a
+    handful of prizes touches a handful of positions instead of copying and sorting the whole list (issue 12 §5).
 
-    def __init__(self, entries: Iterable[Entry], stream: RandomStream) -> None:
-        self._a = sorted(entries)
+    Identical to swapping in a full array (`a[i], a[j] = a[j], a[i]`, then a[i] is the candidate): position i is
+    never read again once step i is done, so it is forgotten, and a position that was never touched still holds its
+    original ticket. Winners are yielded one at a time, skipping members who already won in this drawing; calling
+    `next_winner()` after the prize units continues the same stream (alternates for forfeited prizes)."""
+
+    def __init__(self, size: int, entry_at: Callable[[int], Entry], stream: RandomStream) -> None:
+        if size < 0:
+            raise ValueError("size must be ≥ 0")
+        self._size = size
+        self._entry_at = entry_at
+        self._moved: dict[int, int] = {}
         self._i = 0
         self._stream = stream
         self._won: set[str] = set()
 
+    @property
+    def touched(self) -> int:
+        """How many list positions the shuffle currently remembers (its memory, in dict entries)."""
+        return len(self._moved)
+
+    def next_index(self) -> int | None:
+        """One step of the shuffle (step 6's "j = i + uniform(len(a) − i); swap a[i], a[j]"): the original list
+        position of the ticket now at a[i], or None when the tickets have run out. Does not skip members."""
+        i = self._i
+        if i >= self._size:
+            return None
+        j = i + self._stream.uniform(self._size - i)
+        moved = self._moved
+        at_j = moved.get(j, j)
+        at_i = moved.pop(i, i)
+        if j != i:
+            moved[j] = at_i
+        self._i = i + 1
+        return at_j
+
     def next_winner(self) -> Entry | None:
         """The next winning ticket (its member has not won yet), or None when the tickets have run out."""
-        a = self._a
-        while self._i < len(a):
-            i = self._i
-            j = i + self._stream.uniform(len(a) - i)
-            a[i], a[j] = a[j], a[i]
-            self._i += 1
-            if a[i].user_id not in self._won:
-                self._won.add(a[i].user_id)
-                return a[i]
+        while (k := self.next_index()) is not None:
+            entry = self._entry_at(k)
+            if entry.user_id not in self._won:
+                self._won.add(entry.user_id)
+                return entry
         return None
+
+
+class Shuffle(LazyShuffle):
+    """Step 6 over an in-memory ticket list (sorted here into ticket-list order): `LazyShuffle` on that list."""
+
+    def __init__(self, entries: Iterable[Entry], stream: RandomStream) -> None:
+        ordered = sorted(entries)
+        super().__init__(len(ordered), ordered.__getitem__, stream)
+
+
+def _unread(k: int) -> Entry:
+    raise LookupError(f"list position {k} was not read")
+
+
+def shuffle_positions(server_seed: bytes, drawing_id: uuid.UUID | str, list_hash: str, size: int,
+                      count: int) -> list[int]:
+    """The original list positions of the tickets step 6 visits first (a[0], a[1], … after each swap; the first
+    `count`, fewer when the list is shorter), in visiting order. They depend only on the seed, the drawing, the
+    published list hash and the list's size — not on who holds which ticket — so a draw can read just those tickets
+    while it streams the list to re-hash it (issue 12 §5)."""
+    shuffle = LazyShuffle(size, _unread, RandomStream(draw_seed(server_seed, drawing_id, list_hash)))
+    out: list[int] = []
+    while len(out) < count and (k := shuffle.next_index()) is not None:
+        out.append(k)
+    return out
+
+
+def draw_frozen(server_seed: bytes, drawing_id: uuid.UUID | str, list_hash: str, size: int,
+                entry_at: Callable[[int], Entry], units: int, alternates: int = 0) -> DrawResult:
+    """Steps 3–6 on a ticket list already frozen and hashed (`list_hash`, step 2): `size` tickets, `entry_at(k)` the
+    ticket at list position k (ticket-number order). The draw engine uses this with the list it streamed and hashed
+    from the database (issue 12 §5); `draw` uses it with an in-memory list. Same results as `draw` for the same list.
+
+    Raises ValueError for a server seed that is not 32 bytes or negative counts."""
+    if units < 0 or alternates < 0:
+        raise ValueError("units and alternates must be ≥ 0")
+    seed = draw_seed(server_seed, drawing_id, list_hash)
+    shuffle = LazyShuffle(size, entry_at, RandomStream(seed))
+    winners: list[Entry] = []
+    while len(winners) < units and (entry := shuffle.next_winner()) is not None:
+        winners.append(entry)
+    extra: list[Entry] = []
+    while len(winners) == units and len(extra) < alternates and (entry := shuffle.next_winner()) is not None:
+        extra.append(entry)
+    return DrawResult(seed_commitment(server_seed), list_hash, seed.hex(), tuple(winners), tuple(extra))
 
 
 def draw(server_seed: bytes, drawing_id: uuid.UUID | str, entries: Sequence[Entry], units: int,
@@ -171,16 +273,9 @@ def draw(server_seed: bytes, drawing_id: uuid.UUID | str, entries: Sequence[Entr
     Raises ValueError for a server seed that is not 32 bytes, duplicate ticket numbers or negative counts."""
     if units < 0 or alternates < 0:
         raise ValueError("units and alternates must be ≥ 0")
-    list_hash = ticket_list_hash(entries)
-    seed = draw_seed(server_seed, drawing_id, list_hash)
-    shuffle = Shuffle(entries, RandomStream(seed))
-    winners: list[Entry] = []
-    while len(winners) < units and (entry := shuffle.next_winner()) is not None:
-        winners.append(entry)
-    extra: list[Entry] = []
-    while len(winners) == units and len(extra) < alternates and (entry := shuffle.next_winner()) is not None:
-        extra.append(entry)
-    return DrawResult(seed_commitment(server_seed), list_hash, seed.hex(), tuple(winners), tuple(extra))
+    ordered = sorted(entries)
+    list_hash = ticket_list_hash(ordered)
+    return draw_frozen(server_seed, drawing_id, list_hash, len(ordered), ordered.__getitem__, units, alternates)
 
 
 def prize_units(prizes: Iterable[tuple[int, T, int]]) -> list[T]:

@@ -151,12 +151,15 @@ def public_drawing(session: Session, drawing_id: uuid.UUID) -> tuple[Drawing, li
     return drawing, _prize_views(prizes, _sponsors(session, prizes))
 
 
-def public_results(session: Session, drawing_id: uuid.UUID) -> drawings.DrawResults:
-    """`domain.sweepstakes.drawings.results` for a drawing members may see (drafts → NotFound)."""
+def public_results(session: Session, drawing_id: uuid.UUID, *, page: int = 1,
+                   limit: int = drawings.TICKETS_PAGE_LIMIT, include_tickets: bool = True) -> drawings.DrawResults:
+    """`domain.sweepstakes.drawings.results` (ticket list page `page` of `limit` lines; none with
+    `include_tickets=False`) for a drawing members may see (drafts → NotFound). Raises NotFound; InvalidInput for a
+    page out of bounds."""
     drawing = drawings.get_drawing(session, drawing_id)
     if drawing.status == DrawingStatus.draft.value:
         raise NotFound(f"drawing {drawing_id} does not exist")
-    return drawings.results(session, drawing_id)
+    return drawings.results(session, drawing_id, page=page, limit=limit, include_tickets=include_tickets)
 
 
 def live_totals(session: Session, drawing_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, str]]:

@@ -4,8 +4,9 @@ free" (the alternate method of entry, no purchase necessary), the official rules
 published so far; once drawn, the winners.
 
 `/results/{id}` — the public results page (no sign-in; PRODUCT.md §6 "the public results page lets anyone recompute
-the winners"): seed commitment, ticket-list hash, revealed server seed, the frozen ticket list (download), winners
-and alternates, the recipe and how to verify with `python -m app.cli.verify_draw`. `/drawings/{id}/results` leads there.
+the winners"): seed commitment, ticket-list hash, revealed server seed, the frozen ticket list (a file download and a
+paged browser, issue 12 §5), winners and alternates, the recipe and how to verify with
+`python -m app.cli.verify_draw`. `/drawings/{id}/results` leads there.
 
 Live: the countdown ticks in the browser; the ticket total and status are re-read every `LIVE_SECONDS` (one small
 query) and the page re-reads everything when the status changes (sales closed, drawn) or the countdown ends.
@@ -15,11 +16,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi.responses import RedirectResponse
 from nicegui import background_tasks, ui
 
+from app.api.drawings import ticket_list_url
 from components.countdown import countdown, local_time, timing
 from components.frame import frame, public_shell
 from components.notice import notice
@@ -30,11 +34,12 @@ from components.ticket_dialog import percent, ticket_dialog
 from domain.models import User
 from domain.shared.enums import DrawingStatus
 from domain.shared.errors import DomainError, NotFound
-from domain.sweepstakes import tickets, views
+from domain.sweepstakes import drawings, tickets, views
 from domain.sweepstakes.drawings import DrawResults, WinnerLine
 from domain.sweepstakes.views import DrawingPage
 
 LIVE_SECONDS = 5.0
+TicketReader = Callable[..., Awaitable[list[str]]]  # PageContext.read bound to a ticket-page read
 S = DrawingStatus
 
 
@@ -211,7 +216,7 @@ class drawing_view:  # noqa: N801
 
     async def _load_winners(self) -> None:
         try:
-            results = await self.ctx.read(views.public_results, self.page.drawing.id)
+            results = await self.ctx.read(views.public_results, self.page.drawing.id, include_tickets=False)
         except DomainError as exc:
             ui.notify(exc.detail, type="negative")
             return
@@ -340,8 +345,63 @@ VERIFY_STEPS = (
 )
 
 
-def results_body(results: DrawResults, viewer_id: uuid.UUID | None, base_url: str) -> None:
-    """The results page content for `results` (`domain.sweepstakes.drawings.results`)."""
+class ticket_browser:  # noqa: N801
+    """The frozen ticket list, one page at a time (issue 12 §5): `PAGE_SIZES` lines a page (bounded), read with
+    `domain.sweepstakes.drawings.ticket_page` on every page change — a 1,000,000-ticket list is never in the page."""
+
+    PAGE_SIZES = (100, 500, drawings.TICKETS_MAX_LIMIT)
+
+    def __init__(self, read: TicketReader, results: DrawResults) -> None:
+        self.read = read
+        self.drawing_id = uuid.UUID(results.drawing_id)
+        self.total = results.total_tickets
+        self.page, self.limit = results.tickets_page, results.tickets_limit
+        with ui.card().props("flat").classes("ft-card w-full p-5 gap-3").mark("ticket-browser"):
+            with ui.row().classes("w-full items-center gap-3"):
+                ui.label("Ticket list").classes("text-lg font-semibold text-slate-900")
+                ui.space()
+                ui.select({n: f"{n:,} a page" for n in self.PAGE_SIZES}, value=self.limit,
+                          on_change=self._limit_changed).props("dense outlined options-dense").mark("ticket-limit")
+            self.count = ui.label().classes("text-sm text-slate-500").mark("ticket-count")
+            self.lines = ui.label().classes("font-mono text-xs whitespace-pre break-all text-slate-800 select-all "
+                                            "max-h-96 overflow-auto w-full").mark("ticket-lines")
+            self.pager = ui.pagination(1, self.pages, direction_links=True, value=self.page,
+                                       on_change=self._page_changed) \
+                .props("max-pages=7 boundary-numbers color=grey-8 active-color=primary").mark("ticket-pager")
+        self.show(results.tickets)
+
+    @property
+    def pages(self) -> int:
+        return max(-(-self.total // self.limit), 1)
+
+    def show(self, lines: list[str]) -> None:
+        first = (self.page - 1) * self.limit + 1
+        self.count.set_text(f"Tickets {first:,}–{first + len(lines) - 1:,} of {self.total:,}" if lines
+                            else f"{self.total:,} tickets")
+        self.lines.set_text("\n".join(lines))
+        self.pager.max = self.pages
+        self.pager.visible = self.pages > 1
+
+    async def load(self) -> None:
+        self.show(await self.read(drawings.ticket_page, self.drawing_id, page=self.page, limit=self.limit))
+
+    async def _page_changed(self, event: Any) -> None:
+        if event.value and event.value != self.page:
+            self.page = int(event.value)
+            await self.load()
+
+    async def _limit_changed(self, event: Any) -> None:
+        if event.value and event.value != self.limit:
+            first = (self.page - 1) * self.limit  # keep the first line shown in view
+            self.limit = int(event.value)
+            self.page = first // self.limit + 1
+            self.pager.value = self.page
+            await self.load()
+
+
+def results_body(results: DrawResults, viewer_id: uuid.UUID | None, base_url: str, read: TicketReader) -> None:
+    """The results page content for `results` (`domain.sweepstakes.drawings.results`, page 1 of the ticket list);
+    `read` is the page's `PageContext.read`, for the ticket browser's further pages."""
     status = results.status
     drawing_id = results.drawing_id
     with ui.card().props("flat").classes("ft-card w-full p-5 gap-2"):
@@ -373,17 +433,18 @@ def results_body(results: DrawResults, viewer_id: uuid.UUID | None, base_url: st
                   "Kept secret until the draw.")
         hash_line("Draw seed — HMAC-SHA256(server seed, drawing id:list hash)", results.draw_seed,
                   "draw-seed", "Computed at the draw.")
-        lines = results.tickets
         with ui.row().classes("items-center gap-2 pt-1"):
-            if lines:
-                ui.button(f"Download ticket list ({len(lines):,} tickets)", icon="download",
-                          on_click=lambda: ui.download.content("\n".join(lines).encode(), f"tickets-{drawing_id}.txt",
-                                                               "text/plain")) \
+            if results.ticket_list_hash:
+                # the frozen list as a file (its SHA-256 is the hash above), never built in this page (issue 12 §5)
+                ui.button(f"Download ticket list ({results.total_tickets:,} tickets)", icon="download",
+                          on_click=lambda: ui.download.from_url(ticket_list_url(drawing_id))) \
                     .props("outline no-caps color=primary").mark("download-tickets")
             ui.button("Download results JSON", icon="data_object",
                       on_click=lambda: ui.download.content(json.dumps(results.as_json(), indent=2).encode(),
                                                            f"results-{drawing_id}.json", "application/json")) \
                 .props("flat no-caps color=primary").mark("download-results")
+    if results.ticket_list_hash and results.total_tickets:
+        ticket_browser(read, results)
 
     with ui.card().props("flat").classes("ft-card w-full p-5 gap-3").mark("how-to-verify"):
         ui.label("How to verify").classes("text-lg font-semibold text-slate-900")
@@ -414,7 +475,7 @@ async def results_page(ctx: PageContext, drawing_id: str) -> None:
         with frame(ctx, title):
             if results is not None:
                 ui.link("← Back to the drawing", f"/drawings/{drawing_id}").classes("text-sm text-primary -mt-2")
-                results_body(results, ctx.user.id, base)
+                results_body(results, ctx.user.id, base, ctx.read)
             else:
                 notice("search_off", "No such drawing", "The link may be mistyped.").mark("not-found")
         return
@@ -423,4 +484,4 @@ async def results_page(ctx: PageContext, drawing_id: str) -> None:
         if results is None:
             notice("search_off", "No such drawing", "The link may be mistyped.").mark("not-found")
         else:
-            results_body(results, None, base)
+            results_body(results, None, base, ctx.read)
