@@ -79,6 +79,7 @@ def post(
     description: str | None = None,
     platform_day: date | None = None,
     clock: Clock = utcnow,
+    locked_user: User | None = None,
 ) -> PostResult:
     """Append one entry of `amount` points (signed) to the member's ledger and update the cached totals.
 
@@ -87,7 +88,8 @@ def post(
     - `earn` entries must be positive and name their `platform_day`; they raise `points_earned` and the member's
       `daily_point_totals` row for that day (leaderboards read it). Other types never change `points_earned`.
     Nothing is committed here: the caller's transaction makes the entry and its effects atomic. Records
-    `BalanceChanged` (the member's totals after the entry) on the unit of work.
+    `BalanceChanged` (the member's totals after the entry) on the unit of work. `locked_user`: the member's row when
+    the caller already locked it in this transaction (`lock_user`), which saves the lock's round trip (issue 12 §4).
     """
     if amount == 0:
         raise InvalidInput("a ledger entry needs a non-zero amount")
@@ -97,7 +99,7 @@ def post(
         raise InvalidInput("earn entries are positive and belong to a platform day")
     digest = request_hash(user_id, transaction_type, amount, reference_type, reference_id, platform_day)
 
-    user = lock_user(session, user_id)
+    user = locked_user if locked_user is not None and locked_user.id == user_id else lock_user(session, user_id)
     existing = session.exec(select(PointTransaction).where(PointTransaction.idempotency_key == idempotency_key)).first()
     if existing is not None:
         if existing.request_hash != digest:
