@@ -64,10 +64,11 @@ def store_delivery(system: System, body: str, event: TerraEnvelope, trace_id: st
         terra_user_id=terra_user_id(event), reference=reference[:128] if reference else None,
         ordering_ts=ordering_ts, body=body,
     )
-    insert = {"sqlite": sqlite_insert, "postgresql": pg_insert}.get(system.db.dialect)
-    if insert is not None:
-        statement = (insert(WebhookDelivery).values(**delivery.model_dump())
-                     .on_conflict_do_nothing(index_elements=["trace_id"]).returning(col(WebhookDelivery.id)))
+    dialect = system.db.dialect
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert(WebhookDelivery) if dialect == "sqlite" else pg_insert(WebhookDelivery)
+        statement = (insert.values(**delivery.model_dump()).on_conflict_do_nothing(index_elements=["trace_id"])
+                     .returning(col(WebhookDelivery.id)))
         with system.db.engine.begin() as connection:
             return connection.execute(statement).scalar_one_or_none()
     try:
