@@ -203,20 +203,21 @@ def _ordering(day: date) -> int:
     return int(local_midnight(day + timedelta(days=1)).timestamp() * 1000)
 
 
-TASK_LINE = re.compile(r"process_webhook_delivery: [0-9a-f-]+[^\n]*? executed in ([0-9.]+)s")
+TASK_LINE = re.compile(r"process_webhook_delivery: ([0-9a-f-]+)[^\n]*? executed in ([0-9.]+)s")
 
 
 def task_seconds(log_paths: list[Path], offsets: list[int]) -> list[float]:
     """Durations (seconds) of `process_webhook_delivery` runs from Huey's "executed in" log lines written after
-    `offsets` (byte positions) in `log_paths`."""
-    found: list[float] = []
+    `offsets` (byte positions) in `log_paths`, one per task id (the consumer may log each line twice: Huey's own
+    handler and the app's JSON one)."""
+    found: dict[str, float] = {}
     for path, offset in zip(log_paths, offsets, strict=True):
         if path.exists():
             with open(path, "rb") as log:
                 log.seek(offset)
                 text = log.read().decode("utf-8", errors="replace")
-            found += [float(m.group(1)) for m in TASK_LINE.finditer(text)]
-    return found
+            found.update((m.group(1), float(m.group(2))) for m in TASK_LINE.finditer(text))
+    return list(found.values())
 
 
 def bench_end_to_end(server: AppServer, payloads: int, members: int, concurrency: int,

@@ -247,7 +247,7 @@ def _recompute_loaded(session: UnitOfWork, user: User, day: date, loaded: _Loade
                         idempotency_key=f"earn:{user_id}:{day.isoformat()}:{accounted}:{award.total}",
                         reference_type="daily_points", reference_id=day.isoformat(),
                         description=f"Activity points for {day.isoformat()}", platform_day=day, clock=clock,
-                        locked_user=user)
+                        locked_user=user, daily_total=total)
             credited_now = difference
     elif lowered:
         _upsert_review(session, loaded, user_id=user_id, day=day, kind=ReviewKind.lowered_total, amount=0,
@@ -266,7 +266,7 @@ def _recompute_loaded(session: UnitOfWork, user: User, day: date, loaded: _Loade
 
 
 def recompute_days(session: UnitOfWork, user_id: uuid.UUID, days: Iterable[date],
-                   clock: Clock = utcnow) -> list[DayResult]:
+                   clock: Clock = utcnow, *, locked_user: User | None = None) -> list[DayResult]:
     """Recompute the given platform days and every later day whose streak bonus they can change (the 9 following
     days that have data), each exactly once in date order, so the result does not depend on the order in which
     days arrive. Returns one `DayResult` per recomputed day.
@@ -274,12 +274,13 @@ def recompute_days(session: UnitOfWork, user_id: uuid.UUID, days: Iterable[date]
     Batched (issue 12 §4): after locking the member, the data of the whole run — daily summaries from 9 days before
     the first touched day (streak look-back) to 9 days after the last, workout sessions, daily totals and review
     items of the affected days — is read once (`_load`, five queries whatever the number of days); each day is then
-    computed in memory, and only the days that earn points cost ledger writes. Raises `NotFound` for an unknown
-    member."""
+    computed in memory, and only the days that earn points cost ledger writes. `locked_user`: the member's row when
+    the caller already locked it in this transaction (`ledger.lock_user`). Raises `NotFound` for an unknown member."""
     touched = set(days)
     if not touched:
         return []
-    user = ledger.lock_user(session, user_id)
+    user = (locked_user if locked_user is not None and locked_user.id == user_id
+            else ledger.lock_user(session, user_id))
     first, horizon = min(touched), max(touched) + timedelta(days=STREAK_BONUS_MAX_DAYS - 1)
     loaded = _load(session, user_id, first, horizon, horizon)
     affected = touched | {d for d in loaded.summary_days

@@ -80,6 +80,7 @@ def post(
     platform_day: date | None = None,
     clock: Clock = utcnow,
     locked_user: User | None = None,
+    daily_total: DailyPointTotal | None = None,
 ) -> PostResult:
     """Append one entry of `amount` points (signed) to the member's ledger and update the cached totals.
 
@@ -89,7 +90,9 @@ def post(
       `daily_point_totals` row for that day (leaderboards read it). Other types never change `points_earned`.
     Nothing is committed here: the caller's transaction makes the entry and its effects atomic. Records
     `BalanceChanged` (the member's totals after the entry) on the unit of work. `locked_user`: the member's row when
-    the caller already locked it in this transaction (`lock_user`), which saves the lock's round trip (issue 12 §4).
+    the caller already locked it in this transaction (`lock_user`), which saves the lock's round trip; `daily_total`:
+    the member's `daily_point_totals` row of `platform_day` the caller read after taking that lock (every writer of
+    the row holds the member's lock), which saves its locked read (issue 12 §4).
     """
     if amount == 0:
         raise InvalidInput("a ledger entry needs a non-zero amount")
@@ -127,7 +130,9 @@ def post(
         assert platform_day is not None
         user.points_earned += amount
         user.points_earned_at = now
-        total = session.get(DailyPointTotal, (user_id, platform_day), with_for_update=True)
+        held = locked_user is not None and daily_total is not None and (
+            daily_total.user_id, daily_total.platform_day) == (user_id, platform_day)
+        total = daily_total if held else session.get(DailyPointTotal, (user_id, platform_day), with_for_update=True)
         if total is None:
             total = DailyPointTotal(user_id=user_id, platform_day=platform_day, points=0)
             session.add(total)
