@@ -103,7 +103,11 @@ def post(
     digest = request_hash(user_id, transaction_type, amount, reference_type, reference_id, platform_day)
 
     user = locked_user if locked_user is not None and locked_user.id == user_id else lock_user(session, user_id)
-    existing = session.exec(select(PointTransaction).where(PointTransaction.idempotency_key == idempotency_key)).first()
+    # Every entry is flushed by the `post` that wrote it, so the two reads of the ledger below need no autoflush of
+    # the caller's pending changes: those reach the database with this entry's flush, one statement per row.
+    with session.no_autoflush:
+        existing = session.exec(
+            select(PointTransaction).where(PointTransaction.idempotency_key == idempotency_key)).first()
     if existing is not None:
         if existing.request_hash != digest:
             raise IdempotencyConflict(f"idempotency key {idempotency_key!r} was used for a different request")
@@ -113,9 +117,10 @@ def post(
     after = before + amount
     if after < 0:
         raise InsufficientPoints(f"balance is {before} points; {-amount} needed", balance=before, needed=-amount)
-    last_seq = session.exec(
-        select(sa.func.max(PointTransaction.entry_seq)).where(PointTransaction.user_id == user_id)
-    ).one()
+    with session.no_autoflush:
+        last_seq = session.exec(
+            select(sa.func.max(PointTransaction.entry_seq)).where(PointTransaction.user_id == user_id)
+        ).one()
     now = clock()
     entry = PointTransaction(
         user_id=user_id, entry_seq=(last_seq or 0) + 1, transaction_type=transaction_type.value, amount=amount,
