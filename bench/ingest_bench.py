@@ -407,8 +407,9 @@ def markdown(result: dict[str, Any]) -> str:
         rep = result["replay"]
         lines += ["", f"Real-data replay (embedded): {rep.get('payloads_sent')} payloads, "
                   f"{rep.get('member_days')} member-days, wall {rep.get('wall_seconds')} s, ok = {rep.get('ok')}."]
-    lines += ["", "daily_point_totals reads include the ledger's locked read of each day it credits; "
-              "daily_summaries reads include ingest's look-up of the uploaded day's stored summary.",
+    lines += ["", "SELECTs per table count every read of the late delivery's processing (its after-commit effects "
+              "included); daily_summaries includes ingest's look-up of the uploaded day's stored summary before the "
+              "engine's one range read.",
               f"Task times are Huey's own `executed in` log lines of the consumer "
               f"(production: `huey_consumer -w {WORKER_THREADS}`)."]
     return "\n".join(lines) + "\n"
