@@ -124,20 +124,29 @@ class _Loaded:
 
 
 def _load(session: Session, user_id: uuid.UUID, first: date, last: date, summaries_until: date) -> _Loaded:
-    """Read everything the recompute of platform days [first, last] needs in five queries: the primary connections,
-    the daily summaries of [first − 9 days, summaries_until] (the streak look-back, and the later days whose streak
-    the run can change), the workout sessions, the daily totals and the review items of [first, last]."""
-    primary = _primary_connection_ids(session, user_id)
+    """Read everything the recompute of platform days [first, last] needs in four queries: the daily summaries of
+    [first − 9 days, summaries_until] (the streak look-back, and the later days whose streak the run can change) and
+    the workout sessions of [first, last], each with whether its connection is the member's primary one (all that
+    choosing among duplicates needs), then the daily totals and the review items of [first, last]."""
+    primary: set[uuid.UUID] = set()
     by_day: dict[date, list[DailySummary]] = {}
-    for row in session.exec(select(DailySummary).where(
-            DailySummary.user_id == user_id,
-            DailySummary.summary_date >= first - timedelta(days=STREAK_BONUS_MAX_DAYS - 1),
-            DailySummary.summary_date <= summaries_until)):
+    for row, is_primary in session.exec(
+            select(DailySummary, col(TrackerConnection.is_primary))
+            .join(TrackerConnection, col(TrackerConnection.id) == col(DailySummary.connection_id))
+            .where(DailySummary.user_id == user_id,
+                   DailySummary.summary_date >= first - timedelta(days=STREAK_BONUS_MAX_DAYS - 1),
+                   DailySummary.summary_date <= summaries_until)):
         by_day.setdefault(row.summary_date, []).append(row)
+        if is_primary:
+            primary.add(row.connection_id)
     activities: dict[date, list[Activity]] = {}
-    for activity in session.exec(select(Activity).where(
-            Activity.user_id == user_id, Activity.platform_day >= first, Activity.platform_day <= last)):
+    for activity, is_primary in session.exec(
+            select(Activity, col(TrackerConnection.is_primary))
+            .join(TrackerConnection, col(TrackerConnection.id) == col(Activity.connection_id))
+            .where(Activity.user_id == user_id, Activity.platform_day >= first, Activity.platform_day <= last)):
         activities.setdefault(activity.platform_day, []).append(activity)
+        if is_primary:
+            primary.add(activity.connection_id)
     totals = {t.platform_day: t for t in session.exec(select(DailyPointTotal).where(
         DailyPointTotal.user_id == user_id, DailyPointTotal.platform_day >= first,
         DailyPointTotal.platform_day <= last))}
@@ -273,7 +282,7 @@ def recompute_days(session: UnitOfWork, user_id: uuid.UUID, days: Iterable[date]
 
     Batched (issue 12 §4): after locking the member, the data of the whole run — daily summaries from 9 days before
     the first touched day (streak look-back) to 9 days after the last, workout sessions, daily totals and review
-    items of the affected days — is read once (`_load`, five queries whatever the number of days); each day is then
+    items of the affected days — is read once (`_load`, four queries whatever the number of days); each day is then
     computed in memory, and only the days that earn points cost ledger writes. `locked_user`: the member's row when
     the caller already locked it in this transaction (`ledger.lock_user`). Raises `NotFound` for an unknown member."""
     touched = set(days)
