@@ -55,7 +55,7 @@ def store_delivery(system: System, body: str, event: TerraEnvelope, trace_id: st
                    reference: str | None) -> uuid.UUID | None:
     """Insert the raw delivery; returns its id, or None when `trace_id` was already stored (a duplicate).
 
-    One statement in its own transaction on SQLite and PostgreSQL (issue 12 §4): `INSERT … ON CONFLICT (trace_id)
+    One statement on SQLite and PostgreSQL (autocommit there; issue 12 §4): `INSERT … ON CONFLICT (trace_id)
     DO NOTHING RETURNING id` — no row back means a duplicate, whether stored earlier or by a concurrent request. On
     other databases: a look-up and an insert in one unit of work (a concurrent duplicate loses on the unique trace
     id)."""
@@ -69,6 +69,10 @@ def store_delivery(system: System, body: str, event: TerraEnvelope, trace_id: st
         insert = sqlite_insert(WebhookDelivery) if dialect == "sqlite" else pg_insert(WebhookDelivery)
         statement = (insert.values(**delivery.model_dump()).on_conflict_do_nothing(index_elements=["trace_id"])
                      .returning(col(WebhookDelivery.id)))
+        if dialect == "postgresql":  # one statement is its own transaction: no BEGIN / COMMIT round trips
+            with system.db.engine.connect() as connection:
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                return autocommit.execute(statement).scalar_one_or_none()
         with system.db.engine.begin() as connection:
             return connection.execute(statement).scalar_one_or_none()
     try:
