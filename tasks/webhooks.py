@@ -1,9 +1,10 @@
 """Processing of stored Terra deliveries (issue 2 §7): one task per delivery, and a sweeper so nothing is lost.
 
 - `process_webhook_delivery(delivery_id)` applies a delivery in one unit of work (`run_delivery`; Huey retries it 3
-  times, 5 s apart). What follows from the points and connections it changed — the live `points` messages, the Redis
-  boards, the backfill of a tracker just connected — comes from the domain events recorded in that unit of work and
-  runs after its commit (`app.services.effects`), never from here.
+  times, 5 s apart) and stores no Huey result (the delivery row carries the outcome). What follows from the points
+  and connections it changed — the live `points` messages, the Redis boards, the backfill of a tracker just
+  connected — comes from the domain events recorded in that unit of work and runs after its commit
+  (`app.services.effects`), never from here.
 - A delivery whose processing keeps failing stays `failed` with its error (visible to admins); the sweeper re-enqueues
   it with exponential backoff (2, 4, 8 … up to 60 minutes) until `MAX_ATTEMPTS`.
 - A delivery still `received` `STUCK_AFTER` (20 s) after arrival while the queue is empty lost its enqueue or its
@@ -103,9 +104,10 @@ def register(system: System) -> None:
 
     @system.jobs.add
     @huey.task(retries=3, retry_delay=5, name="process_webhook_delivery")
-    def process_webhook_delivery(delivery_id: str) -> str:
-        """Process one stored delivery (`run_delivery`); returns its final status (`processed` / `ignored`)."""
-        return run_delivery(system, uuid.UUID(delivery_id))
+    def process_webhook_delivery(delivery_id: str) -> None:
+        """Process one stored delivery (`run_delivery`). Returns None, so Huey stores no result (a write to the
+        result store per delivery that nobody reads, issue 12 §4): the outcome is on the delivery row."""
+        run_delivery(system, uuid.UUID(delivery_id))
 
     @system.jobs.add
     @huey.periodic_task(crontab(minute="*"), name="sweep_deliveries")

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from app.adapters import metrics
@@ -51,13 +53,28 @@ def terra_user_id(event: TerraEnvelope) -> str | None:
 
 def store_delivery(system: System, body: str, event: TerraEnvelope, trace_id: str | None, ordering_ts: int,
                    reference: str | None) -> uuid.UUID | None:
-    """Insert the raw delivery (one unit of work); returns its id, or None when `trace_id` was already stored (a
-    duplicate)."""
+    """Insert the raw delivery; returns its id, or None when `trace_id` was already stored (a duplicate).
+
+    One statement on SQLite and PostgreSQL (autocommit there; issue 12 §4): `INSERT … ON CONFLICT (trace_id)
+    DO NOTHING RETURNING id` — no row back means a duplicate, whether stored earlier or by a concurrent request. On
+    other databases: a look-up and an insert in one unit of work (a concurrent duplicate loses on the unique trace
+    id)."""
     delivery = WebhookDelivery(
         trace_id=trace_id[:128] if trace_id else None, event_type=event.type[:64],
         terra_user_id=terra_user_id(event), reference=reference[:128] if reference else None,
         ordering_ts=ordering_ts, body=body,
     )
+    dialect = system.db.dialect
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert(WebhookDelivery) if dialect == "sqlite" else pg_insert(WebhookDelivery)
+        statement = (insert.values(**delivery.model_dump()).on_conflict_do_nothing(index_elements=["trace_id"])
+                     .returning(col(WebhookDelivery.id)))
+        if dialect == "postgresql":  # one statement is its own transaction: no BEGIN / COMMIT round trips
+            with system.db.engine.connect() as connection:
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                return autocommit.execute(statement).scalar_one_or_none()
+        with system.db.engine.begin() as connection:
+            return connection.execute(statement).scalar_one_or_none()
     try:
         with system.uow() as uow:
             if trace_id and uow.exec(

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from domain.models import Activity, DailyPointTotal, DailySummary, ReviewItem, TrackerConnection
+from domain.models import Activity, DailyPointTotal, DailySummary, ReviewItem, TrackerConnection, User
 from domain.points import ledger
 from domain.points.ledger import Clock
 from domain.points.rules import (
@@ -91,19 +91,8 @@ def distinct_sessions(session: Session, user_id: uuid.UUID, day: date) -> list[A
     overlap are one session, represented by primary tracker → most detailed → first received. Manual uploads are
     excluded."""
     primary = _primary_connection_ids(session, user_id)
-    rows = [a for a in session.exec(select(Activity).where(Activity.user_id == user_id, Activity.platform_day == day))
-            if a.upload_type != MANUAL_UPLOAD]
-    rows.sort(key=lambda a: (a.start_time, a.end_time))
-    clusters: list[list[Activity]] = []
-    for activity in rows:
-        for cluster in clusters:
-            if any(o.activity_type == activity.activity_type and o.start_time < activity.end_time
-                   and activity.start_time < o.end_time for o in cluster):
-                cluster.append(activity)
-                break
-        else:
-            clusters.append([activity])
-    return [_choose(cluster, primary) for cluster in clusters]
+    return _merge_sessions(
+        session.exec(select(Activity).where(Activity.user_id == user_id, Activity.platform_day == day)), primary)
 
 
 def streak_length(summaries: dict[date, DailySummary], day: date, max_days: int = STREAK_BONUS_MAX_DAYS) -> int:
@@ -117,22 +106,88 @@ def streak_length(summaries: dict[date, DailySummary], day: date, max_days: int 
     return length
 
 
-def _open_amount(session: Session, user_id: uuid.UUID, day: date) -> int:
-    """Points of the day sitting in held-points review items that are pending or were rejected."""
-    value = session.exec(select(sa.func.coalesce(sa.func.sum(ReviewItem.amount), 0)).where(
-        ReviewItem.user_id == user_id, ReviewItem.platform_day == day, ReviewItem.kind == ReviewKind.held_points.value,
-        col(ReviewItem.status).in_([ReviewStatus.pending.value, ReviewStatus.rejected.value]))).one()
-    return int(value)
+@dataclass
+class _Loaded:
+    """One member's stored data for a run of platform days, read once by `_load` (issue 12 §4: each affected day's
+    data is read once, not per day per streak step). `summaries` are the chosen summaries (streak look-back
+    included), `activities` the raw sessions by platform day, `totals` / `reviews` the rows of the days being
+    recomputed (reviews keyed by (day, kind): the first pending item, as `_upsert_review` finds it), `open_amounts`
+    the held points per day still pending or rejected."""
+
+    primary: set[uuid.UUID]
+    summary_days: set[date]
+    summaries: dict[date, DailySummary]
+    activities: dict[date, list[Activity]]
+    totals: dict[date, DailyPointTotal]
+    open_amounts: dict[date, int]
+    reviews: dict[tuple[date, str], ReviewItem]
 
 
-def _upsert_review(session: Session, *, user_id: uuid.UUID, day: date, kind: ReviewKind, amount: int, reason: str,
-                   evidence: dict, clock: Clock) -> ReviewItem:
-    item = session.exec(select(ReviewItem).where(
-        ReviewItem.user_id == user_id, ReviewItem.platform_day == day, ReviewItem.kind == kind.value,
-        ReviewItem.status == ReviewStatus.pending.value)).first()
+def _load(session: Session, user_id: uuid.UUID, first: date, last: date, summaries_until: date) -> _Loaded:
+    """Read everything the recompute of platform days [first, last] needs in four queries: the daily summaries of
+    [first − 9 days, summaries_until] (the streak look-back, and the later days whose streak the run can change) and
+    the workout sessions of [first, last], each with whether its connection is the member's primary one (all that
+    choosing among duplicates needs), then the daily totals and the review items of [first, last]."""
+    primary: set[uuid.UUID] = set()
+    by_day: dict[date, list[DailySummary]] = {}
+    for row, is_primary in session.exec(
+            select(DailySummary, col(TrackerConnection.is_primary))
+            .join(TrackerConnection, col(TrackerConnection.id) == col(DailySummary.connection_id))
+            .where(DailySummary.user_id == user_id,
+                   DailySummary.summary_date >= first - timedelta(days=STREAK_BONUS_MAX_DAYS - 1),
+                   DailySummary.summary_date <= summaries_until)):
+        by_day.setdefault(row.summary_date, []).append(row)
+        if is_primary:
+            primary.add(row.connection_id)
+    activities: dict[date, list[Activity]] = {}
+    for activity, is_primary in session.exec(
+            select(Activity, col(TrackerConnection.is_primary))
+            .join(TrackerConnection, col(TrackerConnection.id) == col(Activity.connection_id))
+            .where(Activity.user_id == user_id, Activity.platform_day >= first, Activity.platform_day <= last)):
+        activities.setdefault(activity.platform_day, []).append(activity)
+        if is_primary:
+            primary.add(activity.connection_id)
+    totals = {t.platform_day: t for t in session.exec(select(DailyPointTotal).where(
+        DailyPointTotal.user_id == user_id, DailyPointTotal.platform_day >= first,
+        DailyPointTotal.platform_day <= last))}
+    open_amounts: dict[date, int] = {}
+    reviews: dict[tuple[date, str], ReviewItem] = {}
+    for item in session.exec(select(ReviewItem).where(
+            ReviewItem.user_id == user_id, ReviewItem.platform_day >= first, ReviewItem.platform_day <= last,
+            col(ReviewItem.status).in_([ReviewStatus.pending.value, ReviewStatus.rejected.value]))):
+        if item.kind == ReviewKind.held_points.value:
+            open_amounts[item.platform_day] = open_amounts.get(item.platform_day, 0) + item.amount
+        if item.status == ReviewStatus.pending.value:
+            reviews.setdefault((item.platform_day, item.kind), item)
+    return _Loaded(primary, set(by_day), {d: _choose(c, primary) for d, c in by_day.items()}, activities, totals,
+                   open_amounts, reviews)
+
+
+def _merge_sessions(activities: Iterable[Activity], primary_ids: set[uuid.UUID]) -> list[Activity]:
+    """`distinct_sessions` on rows already read: manual uploads dropped, overlapping sessions of one type merged."""
+    rows = [a for a in activities if a.upload_type != MANUAL_UPLOAD]
+    rows.sort(key=lambda a: (a.start_time, a.end_time))
+    clusters: list[list[Activity]] = []
+    for activity in rows:
+        for cluster in clusters:
+            if any(o.activity_type == activity.activity_type and o.start_time < activity.end_time
+                   and activity.start_time < o.end_time for o in cluster):
+                cluster.append(activity)
+                break
+        else:
+            clusters.append([activity])
+    return [_choose(cluster, primary_ids) for cluster in clusters]
+
+
+def _upsert_review(session: Session, loaded: _Loaded, *, user_id: uuid.UUID, day: date, kind: ReviewKind,
+                   amount: int, reason: str, evidence: dict, clock: Clock) -> ReviewItem:
+    """Add `amount` to the day's pending review item of `kind` (created when there is none) and refresh its reason
+    and evidence."""
+    item = loaded.reviews.get((day, kind.value))
     now = clock()
     if item is None:
         item = ReviewItem(user_id=user_id, platform_day=day, kind=kind.value, amount=0, reason=reason, created_at=now)
+        loaded.reviews[(day, kind.value)] = item
     item.amount += amount
     item.reason = reason[:255]
     item.evidence = evidence
@@ -149,28 +204,36 @@ def recompute_day(session: UnitOfWork, user_id: uuid.UUID, day: date, clock: Clo
     holds it for review when the day is implausible. Returns the `DayResult`. Raises `NotFound` for an unknown member.
     Nothing is committed here (the caller's write transaction makes it atomic); records `PointsCredited` when
     points were credited or held."""
-    ledger.lock_user(session, user_id)
-    summaries = chosen_summaries(session, user_id, day - timedelta(days=STREAK_BONUS_MAX_DAYS - 1), day)
-    summary = summaries.get(day)
+    user = ledger.lock_user(session, user_id)
+    result = _recompute_loaded(session, user, day, _load(session, user_id, day, day, day), clock)
+    session.flush()
+    return result
+
+
+def _recompute_loaded(session: UnitOfWork, user: User, day: date, loaded: _Loaded, clock: Clock) -> DayResult:
+    """`recompute_day` on data `_load` read (the member's row already locked in this transaction)."""
+    user_id = user.id
+    summary = loaded.summaries.get(day)
     inputs = summary_activity(summary)
-    sessions = distinct_sessions(session, user_id, day)
+    sessions = _merge_sessions(loaded.activities.get(day, ()), loaded.primary)
     workouts = [a for a in sessions if a.duration_seconds >= WORKOUT_MIN_SECONDS]
     inputs = DayActivity(steps=inputs.steps, vigorous_seconds=inputs.vigorous_seconds,
                          moderate_seconds=inputs.moderate_seconds, light_seconds=inputs.light_seconds,
                          workouts=len(workouts))
-    award = day_award(inputs, streak_length(summaries, day))
+    award = day_award(inputs, streak_length(loaded.summaries, day))
     active_seconds = inputs.vigorous_seconds + inputs.moderate_seconds + inputs.light_seconds
     if summary is not None and summary.upload_type != MANUAL_UPLOAD:
         active_seconds = max(active_seconds, summary.activity_seconds or 0)
     cadences = [a.steps / (a.duration_seconds / 60) for a in sessions if a.steps and a.duration_seconds > 0]
     problems = plausibility_problems(steps=inputs.steps, active_seconds=active_seconds, activity_cadences=cadences)
 
-    total = session.get(DailyPointTotal, (user_id, day))
+    total = loaded.totals.get(day)
     if total is None:
         total = DailyPointTotal(user_id=user_id, platform_day=day, points=0)
+        loaded.totals[day] = total
         session.add(total)
     credited = total.points
-    accounted = credited + _open_amount(session, user_id, day)
+    accounted = credited + loaded.open_amounts.get(day, 0)
     now = clock()
     total.deserved = award.total
     total.breakdown = {**award.as_dict(), "held": accounted - credited}
@@ -185,41 +248,52 @@ def recompute_day(session: UnitOfWork, user_id: uuid.UUID, day: date, clock: Clo
     if award.total > accounted:
         difference = award.total - accounted
         if problems:
-            _upsert_review(session, user_id=user_id, day=day, kind=ReviewKind.held_points, amount=difference,
+            _upsert_review(session, loaded, user_id=user_id, day=day, kind=ReviewKind.held_points, amount=difference,
                            reason="; ".join(problems), evidence=evidence, clock=clock)
             held_now = difference
         else:
             ledger.post(session, user_id=user_id, transaction_type=TransactionType.earn, amount=difference,
                         idempotency_key=f"earn:{user_id}:{day.isoformat()}:{accounted}:{award.total}",
                         reference_type="daily_points", reference_id=day.isoformat(),
-                        description=f"Activity points for {day.isoformat()}", platform_day=day, clock=clock)
+                        description=f"Activity points for {day.isoformat()}", platform_day=day, clock=clock,
+                        locked_user=user, daily_total=total)
             credited_now = difference
     elif lowered:
-        _upsert_review(session, user_id=user_id, day=day, kind=ReviewKind.lowered_total, amount=0,
+        _upsert_review(session, loaded, user_id=user_id, day=day, kind=ReviewKind.lowered_total, amount=0,
                        reason=f"Latest data deserves {award.total} points; the day already has {accounted}",
                        evidence=evidence, clock=clock)
     if problems and credited > 0:
         # Points credited while the day still looked plausible stay credited (awards never go down automatically);
         # an admin sees the day as a plausibility flag and can adjust by hand.
-        _upsert_review(session, user_id=user_id, day=day, kind=ReviewKind.plausibility, amount=0,
+        _upsert_review(session, loaded, user_id=user_id, day=day, kind=ReviewKind.plausibility, amount=0,
                        reason=f"{credited} points already credited; " + "; ".join(problems), evidence=evidence,
                        clock=clock)
-    session.flush()
     if credited_now or held_now:
+        session.flush()  # the event's policies see the day as written
         session.record(PointsCredited(user_id, day, credited_now, held_now))
     return DayResult(user_id, day, award, credited_now, held_now, lowered)
 
 
 def recompute_days(session: UnitOfWork, user_id: uuid.UUID, days: Iterable[date],
-                   clock: Clock = utcnow) -> list[DayResult]:
+                   clock: Clock = utcnow, *, locked_user: User | None = None) -> list[DayResult]:
     """Recompute the given platform days and every later day whose streak bonus they can change (the 9 following
     days that have data), each exactly once in date order, so the result does not depend on the order in which
-    days arrive. Returns one `DayResult` per recomputed day."""
+    days arrive. Returns one `DayResult` per recomputed day.
+
+    Batched (issue 12 §4): after locking the member, the data of the whole run — daily summaries from 9 days before
+    the first touched day (streak look-back) to 9 days after the last, workout sessions, daily totals and review
+    items of the affected days — is read once (`_load`, four queries whatever the number of days); each day is then
+    computed in memory, and only the days that earn points cost ledger writes. `locked_user`: the member's row when
+    the caller already locked it in this transaction (`ledger.lock_user`). Raises `NotFound` for an unknown member."""
     touched = set(days)
     if not touched:
         return []
-    later = session.exec(select(col(DailySummary.summary_date)).distinct().where(
-        DailySummary.user_id == user_id, DailySummary.summary_date > min(touched),
-        DailySummary.summary_date < max(touched) + timedelta(days=STREAK_BONUS_MAX_DAYS))).all()
-    affected = touched | {d for d in later if any(0 < (d - t).days < STREAK_BONUS_MAX_DAYS for t in touched)}
-    return [recompute_day(session, user_id, day, clock) for day in sorted(affected)]
+    user = (locked_user if locked_user is not None and locked_user.id == user_id
+            else ledger.lock_user(session, user_id))
+    first, horizon = min(touched), max(touched) + timedelta(days=STREAK_BONUS_MAX_DAYS - 1)
+    loaded = _load(session, user_id, first, horizon, horizon)
+    affected = touched | {d for d in loaded.summary_days
+                          if d > first and any(0 < (d - t).days < STREAK_BONUS_MAX_DAYS for t in touched)}
+    results = [_recompute_loaded(session, user, day, loaded, clock) for day in sorted(affected)]
+    session.flush()
+    return results

@@ -79,6 +79,8 @@ def post(
     description: str | None = None,
     platform_day: date | None = None,
     clock: Clock = utcnow,
+    locked_user: User | None = None,
+    daily_total: DailyPointTotal | None = None,
 ) -> PostResult:
     """Append one entry of `amount` points (signed) to the member's ledger and update the cached totals.
 
@@ -87,7 +89,10 @@ def post(
     - `earn` entries must be positive and name their `platform_day`; they raise `points_earned` and the member's
       `daily_point_totals` row for that day (leaderboards read it). Other types never change `points_earned`.
     Nothing is committed here: the caller's transaction makes the entry and its effects atomic. Records
-    `BalanceChanged` (the member's totals after the entry) on the unit of work.
+    `BalanceChanged` (the member's totals after the entry) on the unit of work. `locked_user`: the member's row when
+    the caller already locked it in this transaction (`lock_user`), which saves the lock's round trip; `daily_total`:
+    the member's `daily_point_totals` row of `platform_day` the caller read after taking that lock (every writer of
+    the row holds the member's lock), which saves its locked read (issue 12 §4).
     """
     if amount == 0:
         raise InvalidInput("a ledger entry needs a non-zero amount")
@@ -97,8 +102,12 @@ def post(
         raise InvalidInput("earn entries are positive and belong to a platform day")
     digest = request_hash(user_id, transaction_type, amount, reference_type, reference_id, platform_day)
 
-    user = lock_user(session, user_id)
-    existing = session.exec(select(PointTransaction).where(PointTransaction.idempotency_key == idempotency_key)).first()
+    user = locked_user if locked_user is not None and locked_user.id == user_id else lock_user(session, user_id)
+    # Every entry is flushed by the `post` that wrote it, so the two reads of the ledger below need no autoflush of
+    # the caller's pending changes: those reach the database with this entry's flush, one statement per row.
+    with session.no_autoflush:
+        existing = session.exec(
+            select(PointTransaction).where(PointTransaction.idempotency_key == idempotency_key)).first()
     if existing is not None:
         if existing.request_hash != digest:
             raise IdempotencyConflict(f"idempotency key {idempotency_key!r} was used for a different request")
@@ -108,9 +117,10 @@ def post(
     after = before + amount
     if after < 0:
         raise InsufficientPoints(f"balance is {before} points; {-amount} needed", balance=before, needed=-amount)
-    last_seq = session.exec(
-        select(sa.func.max(PointTransaction.entry_seq)).where(PointTransaction.user_id == user_id)
-    ).one()
+    with session.no_autoflush:
+        last_seq = session.exec(
+            select(sa.func.max(PointTransaction.entry_seq)).where(PointTransaction.user_id == user_id)
+        ).one()
     now = clock()
     entry = PointTransaction(
         user_id=user_id, entry_seq=(last_seq or 0) + 1, transaction_type=transaction_type.value, amount=amount,
@@ -125,7 +135,9 @@ def post(
         assert platform_day is not None
         user.points_earned += amount
         user.points_earned_at = now
-        total = session.get(DailyPointTotal, (user_id, platform_day), with_for_update=True)
+        held = locked_user is not None and daily_total is not None and (
+            daily_total.user_id, daily_total.platform_day) == (user_id, platform_day)
+        total = daily_total if held else session.get(DailyPointTotal, (user_id, platform_day), with_for_update=True)
         if total is None:
             total = DailyPointTotal(user_id=user_id, platform_day=platform_day, points=0)
             session.add(total)

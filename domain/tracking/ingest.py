@@ -14,10 +14,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.accounts.members import connect_tracker
-from domain.models import Activity, DailySummary, TrackerConnection, WebhookDelivery
+from domain.models import Activity, DailySummary, TrackerConnection, User, WebhookDelivery
 from domain.points import ledger
 from domain.points.engine import DayResult, recompute_days
 from domain.points.ledger import Clock
@@ -94,8 +94,9 @@ def _record_changes(outcome: IngestOutcome, results: list[DayResult]) -> None:
         outcome.user_ids.add(result.user_id)
 
 
-def _data_connection(session: UnitOfWork, terra_user: TerraUser, outcome: IngestOutcome) -> TrackerConnection | None:
-    """The active connection a data event belongs to, with its member's row locked; None (event ignored) when the
+def _data_connection(session: UnitOfWork, terra_user: TerraUser,
+                     outcome: IngestOutcome) -> tuple[TrackerConnection, User] | None:
+    """The active connection a data event belongs to and its member's row, locked; None (event ignored) when the
     Terra user is unknown or the connection was revoked or disconnected."""
     conn = _connection(session, terra_user)
     if conn is None:
@@ -104,34 +105,40 @@ def _data_connection(session: UnitOfWork, terra_user: TerraUser, outcome: Ingest
     if conn.status in INACTIVE_STATUSES:
         outcome.ignore(f"connection is {conn.status}")
         return None
-    ledger.lock_user(session, conn.user_id)
-    return conn
+    return conn, ledger.lock_user(session, conn.user_id)
 
 
-def _recompute_days(session: UnitOfWork, conn: TrackerConnection, days: set[date], clock: Clock,
+def _recompute_days(session: UnitOfWork, conn: TrackerConnection, user: User, days: set[date], clock: Clock,
                     outcome: IngestOutcome) -> None:
-    """Stamp the connection's last delivery and recompute the points of every touched platform day."""
+    """Stamp the connection's last delivery and recompute the points of every touched platform day (one batched
+    run, `domain.points.engine.recompute_days`, on the member's row locked by `_data_connection`)."""
     conn.last_webhook_at = clock()
     session.add(conn)
     session.flush()
-    _record_changes(outcome, recompute_days(session, conn.user_id, days, clock))
+    _record_changes(outcome, recompute_days(session, conn.user_id, days, clock, locked_user=user))
 
 
 def _apply_daily(session: UnitOfWork, event: DailyEvent, ordering_ts: int, delivery_id: uuid.UUID | None,
                  clock: Clock, outcome: IngestOutcome) -> None:
-    conn = _data_connection(session, event.user, outcome)
-    if conn is None:
+    found = _data_connection(session, event.user, outcome)
+    if found is None:
         return
+    conn, user = found
     now = clock()
     days: set[date] = set()
-    for item in event.data:
-        day = date.fromisoformat(item.metadata.start_time[:10])  # sliced before any timezone conversion (§4)
-        row = session.exec(select(DailySummary).where(
-            DailySummary.connection_id == conn.id, DailySummary.summary_date == day)).first()
+    # each item's day is `metadata.start_time[:10]`, sliced before any timezone conversion (§4); their stored
+    # summaries are read at once
+    item_days = [date.fromisoformat(item.metadata.start_time[:10]) for item in event.data]
+    stored = {row.summary_date: row for row in session.exec(select(DailySummary).where(
+        DailySummary.connection_id == conn.id, col(DailySummary.summary_date).in_(set(item_days))))
+    } if item_days else {}
+    for item, day in zip(event.data, item_days, strict=True):
+        row = stored.get(day)
         if row is not None and row.ordering_ts > ordering_ts:
             continue  # an older payload never overwrites a newer one
         if row is None:
             row = DailySummary(connection_id=conn.id, user_id=conn.user_id, summary_date=day, first_received_at=now)
+            stored[day] = row
         distance = item.distance_data
         durations = item.active_durations_data
         row.steps = _int(distance.steps if distance else None)
@@ -156,26 +163,30 @@ def _apply_daily(session: UnitOfWork, event: DailyEvent, ordering_ts: int, deliv
         row.updated_at = now
         session.add(row)
         days.add(day)
-    _recompute_days(session, conn, days, clock, outcome)
+    _recompute_days(session, conn, user, days, clock, outcome)
 
 
 def _apply_activity(session: UnitOfWork, event: ActivityEvent, ordering_ts: int, clock: Clock,
                     outcome: IngestOutcome) -> None:
-    conn = _data_connection(session, event.user, outcome)
-    if conn is None:
+    found = _data_connection(session, event.user, outcome)
+    if found is None:
         return
+    conn, user = found
     now = clock()
     days: set[date] = set()
+    summary_ids = {item.metadata.summary_id for item in event.data}
+    stored = {row.summary_id: row for row in session.exec(select(Activity).where(
+        Activity.connection_id == conn.id, col(Activity.summary_id).in_(summary_ids)))} if summary_ids else {}
     for item in event.data:
         meta = item.metadata
         start, end = _parse_time(meta.start_time), _parse_time(meta.end_time)
-        row = session.exec(select(Activity).where(
-            Activity.connection_id == conn.id, Activity.summary_id == meta.summary_id)).first()
+        row = stored.get(meta.summary_id)
         if row is not None and row.ordering_ts > ordering_ts:
             continue
         if row is None:
             row = Activity(connection_id=conn.id, user_id=conn.user_id, summary_id=meta.summary_id,
                            start_time=start, end_time=end, platform_day=platform_day(start), first_received_at=now)
+            stored[meta.summary_id] = row
         else:
             days.add(row.platform_day)
         summary = item.distance_data.summary if item.distance_data else None
@@ -192,7 +203,7 @@ def _apply_activity(session: UnitOfWork, event: ActivityEvent, ordering_ts: int,
         row.updated_at = now
         session.add(row)
         days.add(row.platform_day)
-    _recompute_days(session, conn, days, clock, outcome)
+    _recompute_days(session, conn, user, days, clock, outcome)
 
 
 def _apply_auth(session: UnitOfWork, event: UserEvent, clock: Clock, outcome: IngestOutcome) -> None:
