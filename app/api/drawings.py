@@ -22,14 +22,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.deps import CurrentUser, ReleasingRoute, SessionDep, SystemDep
 from app.api.pagination import Page, Paging, page_response
 from domain.shared.enums import DrawingStatus, DrawingType
 from domain.sweepstakes import tickets, views
 from domain.sweepstakes.fulfillment import claim_path
 from domain.sweepstakes.views import DrawingCard, DrawingPage, PrizeView
 
-router = APIRouter(prefix="/drawings", tags=["sweepstakes"])
+router = APIRouter(prefix="/drawings", tags=["sweepstakes"], route_class=ReleasingRoute)
 
 PublicStatus = Literal["scheduled", "open", "closed", "completed", "cancelled"]
 PROBLEMS: dict[int | str, dict[str, Any]] = {
