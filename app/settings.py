@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     # instead of letting requests pile up behind the threads.
     web_threads: int = Field(default=24, ge=1, le=256)  # anyio's default thread limiter (sync endpoints, guards)
     io_threads: int = Field(default=8, ge=1, le=256)  # NiceGUI's run.io_bound pool (the pages' database reads)
-    db_pool_size: int | None = Field(default=None, ge=1, le=512)  # unset: capacity_pool_size() (every thread)
+    db_pool_size: int = Field(default=0, ge=0, le=512)  # 0: enough for every thread (capacity_pool_size)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)  # wait for a pooled connection, then an error
     max_concurrent_requests: int = Field(default=64, ge=1, le=10_000)  # HTTP requests served at once
     admission_queue: int = Field(default=1024, ge=0, le=100_000)  # requests that may wait for a slot
@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     def capacity_pool_size(self) -> int:
         """Connections in the pool: `DB_POOL_SIZE`, or enough for every thread that may hold one at once — web
         threads + NiceGUI io threads + embedded Huey workers + 4 (health checks, the live-push feed, start-up)."""
-        if self.db_pool_size is not None:
+        if self.db_pool_size:
             return self.db_pool_size
         return self.web_threads + self.io_threads + self.huey_workers + 4
 
