@@ -53,7 +53,8 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Topolog
                  "LOG_LEVEL": "INFO"}
     database_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        with running_topology(tmp_path_factory.mktemp("scale"), database_url=database_url, redis_url=REDIS_URL, env_overrides=overrides, prepare=prepare_database) as running, \
+        with running_topology(tmp_path_factory.mktemp("scale"), database_url=database_url, redis_url=REDIS_URL,
+                              env_overrides=overrides, prepare=prepare_database) as running, \
                 child_system(running.instances[0]) as system:
             yield running, system
             for app in running.instances:
