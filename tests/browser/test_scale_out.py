@@ -53,8 +53,9 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Topolog
                  "LOG_LEVEL": "INFO"}
     database_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
+        # one worker besides the scheduler (make scale runs two): the same shape, one process less to start
         with running_topology(tmp_path_factory.mktemp("scale"), database_url=database_url, redis_url=REDIS_URL,
-                              env_overrides=overrides, prepare=prepare_database) as running, \
+                              workers=1, env_overrides=overrides, prepare=prepare_database) as running, \
                 child_system(running.instances[0]) as system:
             yield running, system
             for app in running.instances:
