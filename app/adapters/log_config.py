@@ -199,7 +199,8 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                interesting = path.startswith(("/api/", "/webhooks/", "/health"))
+                interesting = path.startswith(("/api/", "/webhooks/")) or (
+                    path.startswith("/health") and status["code"] >= 400)  # load-balancer probes: failures only
                 log = self.log.info if interesting else self.log.debug
                 log("http.request", method=scope.get("method"), path=path, status=status["code"],
                     duration_ms=round((time.perf_counter() - started) * 1000, 1))
