@@ -215,11 +215,13 @@ def _stage(figures: dict[str, Any], clients: int, think: tuple[float, float]) ->
 # --- the two topologies -------------------------------------------------------------------------------------------
 
 
-def bench_embedded(seconds: int, members: int, clients: tuple[int, ...]) -> dict[str, Any]:
-    """Stage 1 (see the module docstring)."""
+def bench_embedded(seconds: int, members: int, clients: tuple[int, ...],
+                   settings: dict[str, str] | None = None) -> dict[str, Any]:
+    """Stage 1 (see the module docstring); `settings` overrides app settings (e.g. `{"WEB_THREADS": "8"}`)."""
     workdir = WORK / "embedded"
     shutil.rmtree(workdir, ignore_errors=True)
-    with running_app(workdir, env_overrides={"ENV": "dev", "TERRA_SIGNING_SECRET": SECRET}) as app, \
+    overrides = {"ENV": "dev", "TERRA_SIGNING_SECRET": SECRET, **(settings or {})}
+    with running_app(workdir, env_overrides=overrides) as app, \
             child_system(app) as system:
         made = create_members(system, members, "e")
         give_activity(system, app.base_url, made)
