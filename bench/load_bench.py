@@ -216,12 +216,12 @@ def _stage(figures: dict[str, Any], clients: int, think: tuple[float, float]) ->
 
 
 def bench_embedded(seconds: int, members: int, clients: tuple[int, ...],
-                   settings: dict[str, str] | None = None) -> dict[str, Any]:
-    """Stage 1 (see the module docstring); `settings` overrides app settings (e.g. `{"WEB_THREADS": "8"}`)."""
+                   overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """Stage 1 (see the module docstring); `overrides` are app settings (e.g. `{"WEB_THREADS": "8"}`)."""
     workdir = WORK / "embedded"
     shutil.rmtree(workdir, ignore_errors=True)
-    overrides = {"ENV": "dev", "TERRA_SIGNING_SECRET": SECRET, **(settings or {})}
-    with running_app(workdir, env_overrides=overrides) as app, \
+    env = {"ENV": "dev", "TERRA_SIGNING_SECRET": SECRET, **(overrides or {})}
+    with running_app(workdir, env_overrides=env) as app, \
             child_system(app) as system:
         made = create_members(system, members, "e")
         give_activity(system, app.base_url, made)
