@@ -191,6 +191,12 @@ def locust(host: str, users: list[str], clients: int, seconds: int, tokens: Path
     return figures
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time (seconds) the process `pid` has used so far (/proc/<pid>/stat; Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _num(text: str) -> float | None:
     return None if text in ("", "N/A") else round(float(text), 1)
 
@@ -226,11 +232,21 @@ def bench_embedded(seconds: int, members: int, clients: tuple[int, ...],
         made = create_members(system, members, "e")
         give_activity(system, app.base_url, made)
         tokens = write_tokens(system, made, workdir / "tokens.json")
-        bare = locust(app.base_url, ["Bare"], 50, seconds, tokens, workdir / "bare50")["bare /health/live"]
+        pid = app.process.pid
+        cpu, at = cpu_seconds(pid), time.monotonic()
+        time.sleep(5)
+        idle = (cpu_seconds(pid) - cpu) / (time.monotonic() - at)  # background CPU/s (Huey polling, timers)
+        cpu, at = cpu_seconds(pid), time.monotonic()
+        bare_figures = locust(app.base_url, ["Bare"], 50, seconds, tokens, workdir / "bare50")
+        bare = {**bare_figures["bare /health/live"], "server_cpu_ms_per_request": _per_request(
+            cpu_seconds(pid) - cpu - idle * (time.monotonic() - at), bare_figures)}
         stages = {}
         for n in clients:
-            stages[str(n)] = _stage(locust(app.base_url, ["MemberReads", "HealthProbe"], n, seconds, tokens,
-                                           workdir / f"reads{n}"), n, (0.0, 0.0))
+            cpu, at = cpu_seconds(pid), time.monotonic()
+            figures = locust(app.base_url, ["MemberReads", "HealthProbe"], n, seconds, tokens, workdir / f"reads{n}")
+            stages[str(n)] = _stage(figures, n, (0.0, 0.0))
+            stages[str(n)]["server_cpu_ms_per_request"] = _per_request(
+                cpu_seconds(pid) - cpu - idle * (time.monotonic() - at), figures)
             time.sleep(2)  # let the previous clients' connections close
         settings = system.settings
         capacity = {"web_threads": settings.web_threads, "io_threads": settings.io_threads,
@@ -239,9 +255,20 @@ def bench_embedded(seconds: int, members: int, clients: tuple[int, ...],
                     "admission_wait_seconds": settings.admission_wait_seconds}
         crashed = "Traceback" in app.log()
     first = stages[str(clients[0])]
+    api_cpu, bare_cpu = first["server_cpu_ms_per_request"], bare["server_cpu_ms_per_request"]
     return {"members": members, "bare_50": bare, "stages": stages, "capacity": capacity,
+            "idle_server_cpu_pct": round(100 * idle, 1),
             "api_bare_ratio_50": round(first["rps"] / bare["rps"], 2) if bare["rps"] else None,
+            "api_bare_cpu_ratio_50": round(bare_cpu / api_cpu, 2) if api_cpu and bare_cpu else None,
             "traceback_in_log": crashed}
+
+
+def _per_request(cpu_s: float, figures: dict[str, Any]) -> float | None:
+    """Server CPU milliseconds per request over a locust run: the app process's CPU over the whole run (the clients'
+    start-up included) less its idle background CPU, ÷ the requests counted after they all started — an upper bound,
+    and a figure that, unlike req/s, hardly depends on what else the machine runs."""
+    total = figures.get("Aggregated", {}).get("requests")
+    return round(1000 * cpu_s / total, 2) if total else None
 
 
 @contextlib.contextmanager
@@ -325,6 +352,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"| embedded, 50 clients: API ÷ bare (req/s) | {e['api_bare_ratio_50']} ({stages['50']['rps']} ÷ "
         f"{e['bare_50']['rps']}) | ≥ 0.5 | {BEFORE['ratio_50']} | "
         f"{_ok(e['api_bare_ratio_50'] is not None and e['api_bare_ratio_50'] >= 0.5)} |",
+        f"| embedded, 50 clients: API ÷ bare by server CPU per request | {e.get('api_bare_cpu_ratio_50')} "
+        f"({e['bare_50'].get('server_cpu_ms_per_request')} ms ÷ {stages['50'].get('server_cpu_ms_per_request')} ms) "
+        f"| ≥ 0.5 | — | {_ok((e.get('api_bare_cpu_ratio_50') or 0) >= 0.5)} |",
     ]
     for n in sorted(stages, key=int):
         s = stages[n]
