@@ -14,8 +14,11 @@ WORKER_ARGS ?= -w 4 -k thread
 REPLAY_ARGS ?=
 TERRA_SIM_ARGS ?=
 BENCH_ARGS ?=
+# make scale SCALE_ARGS='--instances 3 --seed'
+SCALE_ARGS ?=
 
-.PHONY: help setup setup-test services run test bench lint format db-migrate db-seed db-reset backup restore worker replay terra-sim
+.PHONY: help setup setup-test services run test bench lint format db-migrate db-seed db-reset backup restore worker replay \
+	terra-sim scale
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -71,6 +74,14 @@ restore: setup  ## replace DATABASE_URL's data with a backup: make restore FROM=
 
 worker: setup  ## a Huey consumer process (with REDIS_URL); extra workers: make worker WORKER_ARGS='-w 4 -k thread -n'
 	.venv/bin/huey_consumer app.worker.huey $(WORKER_ARGS) -f
+
+scale: setup services  ## HAProxy on :8080 → 2 NiceGUI instances, PostgreSQL, Redis, 2 Huey workers + scheduler (README "Scale-out")
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { \
+		SUDO=""; if [ "$$(id -u)" != "0" ]; then SUDO="sudo"; fi; \
+		echo "[scale] apt-get install haproxy"; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+	$(PY) -m app.cli.scale $(SCALE_ARGS)
 
 replay: setup  ## replay the real Fitbit data against a running app (make run in another terminal)
 	$(PY) -m app.cli.replay --base-url "$$(scripts/app_url.sh)" $(REPLAY_ARGS)

@@ -23,6 +23,7 @@ from app.settings import ROOT, load_settings  # noqa: E402
 from app.system import System, build_system  # noqa: E402
 from app.web import lifecycle, realtime  # noqa: E402
 from app.web.auth import install_page_guard  # noqa: E402
+from app.web.capacity import install_capacity  # noqa: E402
 from app.web.downloads import router as downloads_router  # noqa: E402
 from app.web.problems import install_problem_handlers  # noqa: E402
 from app.web.webhooks import router as webhook_router  # noqa: E402
@@ -45,6 +46,7 @@ def install(system: System, *, consumer: bool = True) -> None:
     configure_logging(system.settings)
     install_problem_handlers(app)
     install_page_guard(app)
+    install_capacity(app, system.settings)  # issue 12 §1: thread limits + admission limit (fast 503 + Retry-After)
     metrics.install(app)  # request counts/latency by route template; GET /metrics
     install_request_id(app)  # outermost of our middlewares: every response carries X-Request-ID
     app.include_router(api_router)

@@ -71,6 +71,26 @@ class Settings(BaseSettings):
     media_dir: Path = VAR / "media"  # uploaded prize images and sponsor logos (app/adapters/images.py)
     fitbit_data_dir: Path = ROOT.parent / "shared" / "data" / "fitbit" / "fitabase_4.12.16-5.12.16"
 
+    # Capacity (issue 12 §1), set together — README "Capacity": the threads that may hold a database connection,
+    # the pool that serves them all without waiting, and the admission limit that answers a fast 503 + Retry-After
+    # instead of letting requests pile up behind the threads.
+    web_threads: int = Field(default=24, ge=1, le=256)  # anyio's default thread limiter (sync endpoints, guards)
+    io_threads: int = Field(default=8, ge=1, le=256)  # NiceGUI's run.io_bound pool (the pages' database reads)
+    db_pool_size: int = Field(default=0, ge=0, le=512)  # 0: enough for every thread (capacity_pool_size)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)  # wait for a pooled connection, then an error
+    max_concurrent_requests: int = Field(default=64, ge=1, le=10_000)  # HTTP requests served at once
+    admission_queue: int = Field(default=1024, ge=0, le=100_000)  # requests that may wait for a slot
+    admission_wait_seconds: float = Field(default=15.0, gt=0)  # longest wait for a slot, then 503
+    retry_after_seconds: int = Field(default=2, ge=1, le=3600)  # the 503's Retry-After
+
+    @property
+    def capacity_pool_size(self) -> int:
+        """Connections in the pool: `DB_POOL_SIZE`, or enough for every thread that may hold one at once — web
+        threads + NiceGUI io threads + embedded Huey workers + 4 (health checks, the live-push feed, start-up)."""
+        if self.db_pool_size:
+            return self.db_pool_size
+        return self.web_threads + self.io_threads + self.huey_workers + 4
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

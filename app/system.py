@@ -104,7 +104,8 @@ def build_system(settings: Settings, *, clock: Clock = utcnow, passwords: Passwo
     cache = build_cache(settings, guards["cache"])
     return System(
         settings=settings,
-        db=Database.from_url(settings.database_url),
+        db=Database.from_url(settings.database_url, pool_size=settings.capacity_pool_size,
+                              pool_timeout=settings.db_pool_timeout_seconds),
         cache=cache,
         pubsub=build_pubsub(settings, guards["pubsub"]),
         boards=build_store(settings.redis_url),

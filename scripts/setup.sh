@@ -3,7 +3,8 @@
 #   - .venv created with python3 (>= 3.11) if missing (installs Debian's python3-venv if the venv module is absent);
 #   - `pip install -e '.[dev]'` only when pyproject.toml changed since the last successful install
 #     (its SHA-256 is kept in var/.install-stamp);
-#   - with --browser: Debian's chromium (apt-get), only if /usr/bin/chromium is missing (Playwright tests use it).
+#   - with --browser: Debian's chromium (apt-get), only if /usr/bin/chromium is missing (Playwright tests use it), and
+#     Debian's haproxy if missing (the scale-out browser tests).
 # Usage: scripts/setup.sh [--browser]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,11 +62,17 @@ else
     log "Python packages up to date"
 fi
 
-# 3. Debian's chromium for the Playwright tests (Playwright's own browser download is not used).
+# 3. Debian's chromium for the Playwright tests (Playwright's own browser download is not used), and Debian's haproxy
+#    for the scale-out browser tests (tests/browser/test_scale_out.py, issue 12 §6).
 if [ "$BROWSER" = 1 ]; then
     if [ -x /usr/bin/chromium ]; then
         log "chromium present"
     else
         apt_install chromium
+    fi
+    if [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null; then
+        log "haproxy present"
+    else
+        apt_install haproxy
     fi
 fi

@@ -18,19 +18,34 @@ from sqlmodel import Session
 from domain.shared.events import DomainEvent
 from domain.shared.uow import UnitOfWork
 
+DEFAULT_POOL_SIZE = 10
+POOL_OVERFLOW = 4  # a few connections beyond the pool for a thread that briefly holds two (issue 12 §1)
 
-def create_db_engine(url: str) -> Engine:
-    """Build an engine for `url` with the per-dialect settings FitTrack relies on."""
+
+def create_db_engine(url: str, *, pool_size: int | None = None, pool_timeout: float | None = None) -> Engine:
+    """Build an engine for `url` with the per-dialect settings FitTrack relies on.
+
+    `pool_size` (connections kept; default 10) and `pool_timeout` (seconds a thread waits for a free connection
+    before `sqlalchemy.exc.TimeoutError`; default 30) come from `Settings.capacity_pool_size` and
+    `DB_POOL_TIMEOUT_SECONDS` in the app (`app.system.build_system`): the pool is sized for every thread that may hold
+    a connection at once, so no thread waits for one (issue 12 §1). In-memory SQLite keeps SQLAlchemy's own pool."""
+    size = pool_size or DEFAULT_POOL_SIZE
+    pooling: dict[str, Any] = {"pool_size": size, "max_overflow": POOL_OVERFLOW}
+    if pool_timeout is not None:
+        pooling["pool_timeout"] = pool_timeout
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            pooling = {}
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             json_serializer=lambda obj: json.dumps(obj, default=str),
+            **pooling,
         )
 
         @event.listens_for(engine, "connect")
@@ -52,8 +67,8 @@ def create_db_engine(url: str) -> Engine:
 
         return engine
     if url.startswith("oracle"):
-        return sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, json_deserializer=json.loads)
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, json_deserializer=json.loads, **pooling)
+    return sa.create_engine(url, pool_pre_ping=True, **pooling)
 
 
 class Database:
@@ -71,9 +86,9 @@ class Database:
                             else engine)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        """A `Database` on a new engine for `url` (`create_db_engine`)."""
-        return cls(create_db_engine(url))
+    def from_url(cls, url: str, *, pool_size: int | None = None, pool_timeout: float | None = None) -> Database:
+        """A `Database` on a new engine for `url` (`create_db_engine`, with its pool settings)."""
+        return cls(create_db_engine(url, pool_size=pool_size, pool_timeout=pool_timeout))
 
     @property
     def dialect(self) -> str:

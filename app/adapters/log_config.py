@@ -5,6 +5,10 @@ routed through the same processors and one handler on the root logger.
 - otherwise: readable console lines.
 - Every string value (and the message itself) is passed through `mask_emails` (`jane@example.com` → `j***@example.com`);
   values under secret-looking keys (`password`, `token`, `secret`, `authorization`, ...) become `"[redacted]"`.
+- Exceptions are rendered by `compact_exception` in both modes: the exception line(s) and at most the last
+  `TRACEBACK_FRAMES` frames (file, line, function, source line), never local variables, capped at
+  `TRACEBACK_MAX_CHARS` — cheap enough to run on the event loop (issue 12 §1: structlog's default rich traceback
+  with locals rendered ~31,000 lines, ~15 s of CPU, per error under load). The request id is on every line.
 - `install_request_id(app)` adds an ASGI middleware: the request id comes from `X-Request-ID` (if it looks sane) or is
   generated, is bound to structlog's contextvars for the request, and is echoed in the `X-Request-ID` response header.
 """
@@ -15,9 +19,11 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from types import TracebackType
+from typing import Any, TextIO
 
 import structlog
 
@@ -28,6 +34,34 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _SECRET_KEYS = ("password", "passwd", "secret", "token", "authorization", "api_key", "apikey", "cookie", "signature")
 _OUR_HANDLER = "_fittrack_handler"
+TRACEBACK_FRAMES = 8  # innermost frames kept in a logged traceback
+TRACEBACK_MAX_CHARS = 4000  # a logged traceback is cut to this many characters
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def compact_exception(exc_info: ExcInfo) -> str:
+    """A short, bounded rendering of an exception for logs (issue 12 §1): the innermost `TRACEBACK_FRAMES` frames
+    (no local variables, ever), the exception line, and one line per chained cause/context; at most
+    `TRACEBACK_MAX_CHARS` characters. Pure Python, milliseconds at worst, so it may run on the event loop."""
+    exc_type, exc, tb = exc_info
+    frames = traceback.extract_tb(tb, limit=-TRACEBACK_FRAMES) if tb is not None else []
+    parts = [f"Traceback (innermost {len(frames)} frames):\n", *traceback.format_list(frames),
+             *traceback.format_exception_only(exc_type, exc)]
+    seen = {id(exc)}
+    link = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        parts.append("while handling: " + "".join(traceback.format_exception_only(type(link), link)))
+        link = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
+    text = "".join(parts).rstrip("\n")
+    if len(text) > TRACEBACK_MAX_CHARS:
+        text = text[: TRACEBACK_MAX_CHARS // 2] + "\n[…cut…]\n" + text[-TRACEBACK_MAX_CHARS // 2:]
+    return text
+
+
+def _console_exception(sio: TextIO, exc_info: ExcInfo) -> None:
+    """`ConsoleRenderer`'s exception formatter: `compact_exception` (instead of rich's traceback with locals)."""
+    sio.write("\n" + compact_exception(exc_info))
 
 
 def mask_email_text(text: str) -> str:
@@ -90,9 +124,9 @@ def configure_logging(settings: Settings) -> None:
     ]
     if settings.env == Env.prod:
         renderer: Any = structlog.processors.JSONRenderer()
-        final: list[Any] = [structlog.processors.format_exc_info, _mask_rendered, renderer]
+        final: list[Any] = [structlog.processors.ExceptionRenderer(compact_exception), _mask_rendered, renderer]
     else:
-        final = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        final = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=_console_exception)]
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -165,7 +199,8 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                interesting = path.startswith(("/api/", "/webhooks/", "/health"))
+                interesting = path.startswith(("/api/", "/webhooks/")) or (
+                    path.startswith("/health") and status["code"] >= 400)  # load-balancer probes: failures only
                 log = self.log.info if interesting else self.log.debug
                 log("http.request", method=scope.get("method"), path=path, status=status["code"],
                     duration_ms=round((time.perf_counter() - started) * 1000, 1))

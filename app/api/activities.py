@@ -9,11 +9,11 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import CurrentUser, SessionDep
+from app.api.deps import CurrentUser, ReleasingRoute, SessionDep
 from app.api.pagination import Paging, page_response
 from domain.points import member_stats
 
-router = APIRouter(prefix="/activities", tags=["activities"])
+router = APIRouter(prefix="/activities", tags=["activities"], route_class=ReleasingRoute)
 
 _START = Query(None, description="First platform day, inclusive (YYYY-MM-DD)")
 _END = Query(None, description="Last platform day, inclusive (YYYY-MM-DD)")

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import AdminUser, SessionDep, SystemDep
+from app.api.deps import AdminUser, ReleasingRoute, SessionDep, SystemDep
 from app.api.pagination import Page, Paging, page_response
 from app.api.schemas import UserOut
 from domain.accounts import roles
@@ -18,7 +18,7 @@ from domain.accounts.users import get_user_summary, list_users
 from domain.messaging.outbox import list_outbox
 from domain.shared.enums import Role, UserStatus
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=ReleasingRoute)
 
 
 @router.get("/users", response_model=Page[UserOut], summary="Search users (admin)")

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.adapters import images
-from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.deps import AdminUser, ReleasingRoute, SessionDep, SystemDep, client_ip
 from app.api.pagination import Page, Paging, page_response
 from app.api.uploads import read_upload
 from app.services import drawings as drawing_actions
@@ -36,7 +36,7 @@ from domain.shared.errors import InvalidInput, NotFound
 from domain.sweepstakes import drawings, editor
 from domain.sweepstakes.editor import DrawingFields, PrizeFields
 
-router = APIRouter(prefix="/admin", tags=["admin: drawings and sponsors"])
+router = APIRouter(prefix="/admin", tags=["admin: drawings and sponsors"], route_class=ReleasingRoute)
 NOT_ADMIN: dict[int | str, dict[str, Any]] = {403: {"description": "Not an administrator"},
                                               404: {"description": "Unknown drawing / prize"}}
 

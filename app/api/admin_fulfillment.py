@@ -14,12 +14,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.deps import AdminUser, ReleasingRoute, SessionDep, SystemDep, client_ip
 from app.api.pagination import Page, Paging, page_response
 from app.system import System
 from domain.sweepstakes import fulfillment
 
-router = APIRouter(prefix="/admin/fulfillments", tags=["admin"])
+router = APIRouter(prefix="/admin/fulfillments", tags=["admin"], route_class=ReleasingRoute)
 
 StatusFilter = Literal["open", "pending", "winner_notified", "address_confirmed", "address_invalid", "shipped",
                        "delivered", "forfeited"]

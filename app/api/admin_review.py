@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
-from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.deps import AdminUser, ReleasingRoute, SessionDep, SystemDep, client_ip
 from app.api.pagination import Page, Paging, page_response
 from app.system import System
 from domain.accounts import users
@@ -28,7 +28,7 @@ from domain.models import ReviewItem, User
 from domain.points import review
 from domain.shared.enums import ReviewKind, ReviewStatus
 
-router = APIRouter(prefix="/admin/review", tags=["admin"])
+router = APIRouter(prefix="/admin/review", tags=["admin"], route_class=ReleasingRoute)
 
 
 class ReviewItemOut(BaseModel):

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.adapters import images
-from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.deps import AdminUser, ReleasingRoute, SessionDep, SystemDep, client_ip
 from app.api.pagination import Page, Paging, page_response
 from app.api.uploads import read_upload
 from app.system import System
@@ -26,7 +26,8 @@ from domain.shared.enums import SponsorStatus
 from domain.sweepstakes import sponsors
 from domain.sweepstakes.sponsors import SponsorFields
 
-router = APIRouter(prefix="/admin", tags=["admin: drawings and sponsors"])  # their tag in the OpenAPI document
+# their tag in the OpenAPI document
+router = APIRouter(prefix="/admin", tags=["admin: drawings and sponsors"], route_class=ReleasingRoute)
 SPONSOR_ERRORS: dict[int | str, dict[str, Any]] = {403: {"description": "Not an administrator"},
                                                    404: {"description": "Unknown sponsor"}}
 

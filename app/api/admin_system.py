@@ -17,12 +17,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.deps import AdminUser, ReleasingRoute, SessionDep, SystemDep, client_ip
 from app.services import system_status
 from domain.admin import overview
 from domain.shared.calendar import platform_day
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=ReleasingRoute)
 
 
 class CheckOut(BaseModel):

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import AdminUser, SessionDep, SystemDep, client_ip
+from app.api.deps import AdminUser, ReleasingRoute, SessionDep, SystemDep, client_ip
 from app.api.pagination import Page, Paging, page_response
 from app.api.schemas import UserOut
 from app.services import moderation as moderation_actions
@@ -30,7 +30,7 @@ from domain import audit
 from domain.accounts.users import get_user_summary
 from domain.admin import moderation
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=ReleasingRoute)
 
 
 class ConnectionOut(BaseModel):

@@ -25,12 +25,12 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.adapters.terra.client import TerraClient, TerraError, TerraUnavailable
-from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.deps import CurrentUser, ReleasingRoute, SessionDep, SystemDep
 from app.services import terra_sync
 from app.system import System
 from domain.tracking import connections
 
-router = APIRouter(prefix="/connections", tags=["connections"])
+router = APIRouter(prefix="/connections", tags=["connections"], route_class=ReleasingRoute)
 
 
 class ConnectionOut(BaseModel):

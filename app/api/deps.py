@@ -6,15 +6,25 @@ the signed-in user (Bearer JWT) and the admin check.
 
 The role and status are read from the database row on every request — never trusted from the token alone — so a
 suspension or a role change takes effect at once (PRODUCT.md §7).
+
+No database connection is held across a thread hop (issue 12 §1): `current_user` reads the user in a short session
+of its own inside its worker thread, and the routers' `ReleasingRoute` closes the request's `SessionDep` session in
+the endpoint's own worker thread as soon as the endpoint returns — before FastAPI hops to another thread to validate
+the response, and before the response is sent. (A session still open then would keep its pooled connection while
+the request waits for a free thread: under load every connection ends up parked that way and requests time out on
+the pool — the collapse measured in issue 12.)
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import uuid
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -26,10 +36,40 @@ from domain.shared.errors import AuthenticationFailed
 _bearer = HTTPBearer(auto_error=False, description="RS256 access token from POST /api/v1/auth/login")
 
 
-def get_session(system: SystemDep) -> Iterator[Session]:
-    """A read session for the request (objects stay usable after it closes)."""
+async def get_session(system: SystemDep) -> AsyncIterator[Session]:
+    """A read session for the request (objects stay usable after it closes). Created on the event loop (no
+    connection yet: it checks one out at its first query, in the endpoint's thread); `ReleasingRoute` closes it in
+    that thread when the endpoint returns, so the close here finds no connection and does no I/O."""
     with system.read() as session:
         yield session
+
+
+def release_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a sync endpoint so that every `Session` it was given is closed (its connection back in the pool) in the
+    endpoint's own worker thread right after it returns or raises (issue 12 §1). Async endpoints are returned as
+    they are (they must not touch a session on the event loop anyway). The wrapper keeps the endpoint's name,
+    docstring and signature (FastAPI follows `__wrapped__`)."""
+    if inspect.iscoroutinefunction(endpoint) or inspect.isasyncgenfunction(endpoint):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return endpoint(*args, **kwargs)
+        finally:
+            for value in kwargs.values():
+                if isinstance(value, Session):
+                    value.close()
+
+    return run
+
+
+class ReleasingRoute(APIRoute):
+    """The API routers' route class (`APIRouter(..., route_class=ReleasingRoute)`): endpoints wrapped by
+    `release_sessions`."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, release_sessions(endpoint), **kwargs)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
-from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.deps import CurrentUser, ReleasingRoute, SessionDep, SystemDep
 from app.api.pagination import Page, Paging, page_response
 from app.web.downloads import ticket_list_response
 from domain.shared.enums import DrawingStatus, DrawingType
@@ -32,7 +32,7 @@ from domain.sweepstakes import drawings, tickets, views
 from domain.sweepstakes.fulfillment import claim_path
 from domain.sweepstakes.views import DrawingCard, DrawingPage, PrizeView
 
-router = APIRouter(prefix="/drawings", tags=["sweepstakes"])
+router = APIRouter(prefix="/drawings", tags=["sweepstakes"], route_class=ReleasingRoute)
 
 PublicStatus = Literal["scheduled", "open", "closed", "completed", "cancelled"]
 PROBLEMS: dict[int | str, dict[str, Any]] = {

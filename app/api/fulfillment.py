@@ -14,11 +14,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.deps import CurrentUser, ReleasingRoute, SessionDep, SystemDep
 from app.system import System
 from domain.sweepstakes import fulfillment
 
-router = APIRouter(prefix="/fulfillments", tags=["prizes"])
+router = APIRouter(prefix="/fulfillments", tags=["prizes"], route_class=ReleasingRoute)
 
 
 class ShippingAddress(BaseModel):

@@ -14,13 +14,13 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.deps import CurrentUser, ReleasingRoute, SessionDep, SystemDep
 from app.api.pagination import Paging, page_response
 from domain.competition import leaderboards
 from domain.shared.calendar import platform_day
 from domain.shared.enums import Period
 
-router = APIRouter(prefix="/leaderboards", tags=["leaderboards"])
+router = APIRouter(prefix="/leaderboards", tags=["leaderboards"], route_class=ReleasingRoute)
 
 
 def _tier_param(tier: str | None) -> str | None:

@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.deps import CurrentUser, ReleasingRoute, SessionDep, SystemDep
 from app.api.pagination import Paging, page_response
 from domain.points import member_stats
 from domain.shared.calendar import platform_day
 
-router = APIRouter(prefix="/points", tags=["points"])
+router = APIRouter(prefix="/points", tags=["points"], route_class=ReleasingRoute)
 
 
 @router.get("/balance")

@@ -9,11 +9,11 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.api.deps import SessionDep, SystemDep
+from app.api.deps import ReleasingRoute, SessionDep, SystemDep
 from domain.competition.public_profiles import public_profile
 from domain.shared.calendar import platform_day
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=ReleasingRoute)
 
 
 class PublicProfileOut(BaseModel):

@@ -17,14 +17,14 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import CurrentUser, SessionDep, SystemDep
+from app.api.deps import CurrentUser, ReleasingRoute, SessionDep, SystemDep
 from app.api.schemas import UserOut
 from app.services.profiles import save_profile, submit_state_change
 from domain.accounts import profiles, tiers
 from domain.accounts.users import get_user_summary
 from domain.models import Profile
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=ReleasingRoute)
 
 
 class AccountIn(BaseModel):

@@ -14,8 +14,9 @@ from app.system import System
 from domain import audit
 
 
-def get_system(request: Request) -> System:
-    """The `System` the app was built with (`app.main.install` puts it on `app.state.system`)."""
+async def get_system(request: Request) -> System:
+    """The `System` the app was built with (`app.main.install` puts it on `app.state.system`). Async: it does no
+    I/O, so FastAPI resolves it on the event loop instead of spending a worker-thread hop on it (issue 12 §1)."""
     return request.app.state.system  # type: ignore[no-any-return]
 
 

@@ -40,6 +40,8 @@ SETTINGS = {name.upper() for name in Settings.model_fields}
 # Variables that are not app settings, each documented in README "Production with Oracle and Redis":
 # read by deploy/entrypoint.sh (WORKER_THREADS, DB_WAIT_SECONDS) or by NiceGUI itself (NICEGUI_STORAGE_PATH).
 CONTAINER_ONLY = {"WORKER_THREADS", "DB_WAIT_SECONDS", "NICEGUI_STORAGE_PATH"}
+# Read only by the `scale` profile's PostgreSQL service (issue 12 §6): its password, also in its DATABASE_URL.
+SCALE_PROFILE_ONLY = {"POSTGRES_PASSWORD"}
 # Python/pip behaviour flags set in the image.
 IMAGE_ONLY = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_CACHE_DIR"}
 REQUIRED_SECRETS = {"ORACLE_PASSWORD", "APP_USER_PASSWORD", "STORAGE_SECRET", "TERRA_SIGNING_SECRET"}
@@ -267,7 +269,7 @@ def test_compose_env_example_lists_the_variables_of_compose() -> None:
     example = COMPOSE_ENV_EXAMPLE.read_text()
     assert set(re.findall(r"^([A-Z_]+)=$", example, re.M)) == required  # to fill in, empty
     assert set(re.findall(r"^# ([A-Z_]+)=", example, re.M)) == optional
-    assert optional <= SETTINGS
+    assert optional <= SETTINGS | SCALE_PROFILE_ONLY
 
 
 # --- Dockerfile ------------------------------------------------------------------------------------------------
