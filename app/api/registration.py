@@ -71,10 +71,6 @@ def _field_problem(request: Request, exc: InvalidInput) -> JSONResponse:
                             instance=request.url.path, errors=errors)
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 @router.post("/register", status_code=201, response_model=RegisterResponse, summary="Create an account",
              responses={400: {"description": "Field errors (problem details with `errors`)"}})
 def register(body: RegisterRequest, request: Request, system: SystemDep) -> RegisterResponse | JSONResponse:
@@ -82,7 +78,7 @@ def register(body: RegisterRequest, request: Request, system: SystemDep) -> Regi
     try:
         done = signup.register_account(
             system, email=body.email, password=body.password, date_of_birth=body.date_of_birth, state=body.state,
-            display_name=body.display_name, accept_terms=body.accept_terms, base_url=_base(request))
+            display_name=body.display_name, accept_terms=body.accept_terms)
     except InvalidInput as exc:
         return _field_problem(request, exc)
     return RegisterResponse(id=str(done.id), email=done.email, status=done.status)
@@ -99,9 +95,9 @@ def verify_email(body: TokenRequest, request: Request, system: SystemDep) -> Ver
 
 
 @router.post("/forgot-password", status_code=202, response_model=MessageResponse, summary="Email a password-reset link")
-def forgot_password(body: ForgotRequest, request: Request, system: SystemDep) -> MessageResponse:
+def forgot_password(body: ForgotRequest, system: SystemDep) -> MessageResponse:
     """Always 202 with the same body, whether or not the email has an account (PRODUCT.md §3)."""
-    signup.forgot_password(system, body.email, _base(request))
+    signup.forgot_password(system, body.email)
     return MessageResponse(detail=FORGOT_ANSWER)
 
 

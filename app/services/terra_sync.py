@@ -232,7 +232,8 @@ def offered_providers(system: System) -> tuple[str, ...]:
 
 
 def redirect_urls(base_url: str, provider: str) -> tuple[str, str]:
-    """Where Terra sends the browser back after the widget (success, failure), on this site."""
+    """Where Terra sends the browser back after the widget (success, failure), on this site: `base_url` is the
+    configured `Settings.site_url`, never a request's Host (issue 13 §1)."""
     base = base_url.rstrip("/")
     return f"{base}{CALLBACK_PATH}", f"{base}{FAILED_PATH}?resource={provider}"
 

@@ -67,7 +67,7 @@ def register_page(ctx: PageContext) -> None:
             await ctx.call(
                 signup.register_account, email=email.value or "", password=password.value or "",
                 date_of_birth=born, state=state.value or "", display_name=name.value or "",
-                accept_terms=bool(terms.value), base_url=ctx.base_url)
+                accept_terms=bool(terms.value))
         except InvalidInput as exc:
             show(exc.extra.get("errors") or [])  # type: ignore[arg-type]
             return

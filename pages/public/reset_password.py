@@ -27,7 +27,7 @@ def forgot_password_page(ctx: PageContext) -> None:
         if not (email.value or "").strip():
             return
         button.props("loading")
-        await ctx.call(signup.forgot_password, email.value, ctx.base_url)
+        await ctx.call(signup.forgot_password, email.value)
         card.clear()
         with card:
             ui.label(SENT).classes("text-sm text-slate-700").mark("reset-sent")

@@ -100,6 +100,7 @@ async def test_dev_mailbox_does_not_exist_in_prod(user: SimUser, system_factory:
                                                   serve: Callable[[System], None]) -> None:
     await user.open("/dev/mailbox")
     await user.should_see("No emails yet.")
-    serve(system_factory(env=Env.prod, storage_secret="prod-storage-secret-for-this-test"))
+    serve(system_factory(env=Env.prod, storage_secret="prod-storage-secret-for-this-test",
+                         public_base_url="http://test"))  # prod accepts only its own Host (issue 13 §1)
     response = await user.http_client.get("/dev/mailbox")
     assert response.status_code == 404
