@@ -1,11 +1,16 @@
 """Login throttling (PRODUCT.md §3; OWASP Authentication Cheat Sheet, notes/reliability.md §5.2), shared by the JSON
 API login route and the NiceGUI login form (UI events bypass HTTP middleware, so the check lives here).
 
-Moving-window limits from the `limits` library:
-- attempts: 5 per minute per account (normalised email) and 20 per minute per client IP;
-- lockout: 5 *failed* attempts per account within 15 minutes lock that account key until the oldest failure leaves
-  the window (at most 15 minutes). Keys are SHA-256 of the email, so unknown and known emails behave identically
+Limits from the `limits` library:
+- attempts: 5 per minute per account (normalised email) and 20 per minute per client IP (moving windows);
+- lockout: the 5th *failed* attempt per account within 15 minutes locks that account key for 15 minutes from that
+  failure (PRODUCT.md §3, issue 13 §6) — a fixed 15-minute lock, not a moving window that frees a slot as soon as
+  the oldest failure ages out. Keys are SHA-256 of the email, so unknown and known emails behave identically
   (no enumeration) and no email is stored in the limiter.
+- everywhere else a secret or a mailbox is at stake (issue 13 §6), `check_sensitive(action, account, ip)`:
+  registration and forgot-password 10 per hour per IP, and together at most 5 per hour per email address (so at
+  most 5 mails an hour reach one mailbox through them); current-password checks (`PUT /users/me/password`,
+  `DELETE /users/me`, the settings page) 5 per 15 minutes per account and 20 per hour per IP.
 Storage: in memory by default; Redis (`REDIS_URL`) when set, so limits hold across instances.
 """
 
@@ -17,14 +22,24 @@ import time
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from app.settings import Settings
 from domain.accounts.users import normalize_email
 
 ACCOUNT_LIMIT = parse("5/minute")
 IP_LIMIT = parse("20/minute")
-LOCKOUT_LIMIT = parse("5/15 minutes")
+LOCKOUT_LIMIT = parse("5/15 minutes")  # failures counted toward a lock
+LOCK = parse("1/15 minutes")  # the lock itself: one fixed window, opened by the 5th failure
+
+# issue 13 §6: action → (per account or email address, per IP); see the module docstring
+MAIL_ADDRESS_LIMIT = parse("5/hour")
+SENSITIVE_LIMITS: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
+    "register": (MAIL_ADDRESS_LIMIT, parse("10/hour")),
+    "forgot-password": (MAIL_ADDRESS_LIMIT, parse("10/hour")),
+    "password-check": (parse("5/15 minutes"), parse("20/hour")),
+}
+_SHARED_BUCKET = {"register": "mail-address", "forgot-password": "mail-address", "password-check": "password-check"}
 
 
 class RateLimited(Exception):
@@ -44,7 +59,9 @@ class Throttle:
     - `retry_after(item, *identifiers)`: whole seconds until the window frees a slot."""
 
     def __init__(self, storage_uri: str = "memory://") -> None:
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        storage = storage_from_string(storage_uri)
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.locks = FixedWindowRateLimiter(storage)  # a fixed window starts at its first hit: the lock's start
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Throttle:
@@ -65,10 +82,11 @@ class Throttle:
         account (5/min) or IP (20/min) limit is exceeded. Call before verifying the password."""
         limiter = self.limiter
         account = _account_key(email)
-        if not limiter.test(LOCKOUT_LIMIT, "login-fail", account):
+        if not self.locks.test(LOCK, "login-lock", account):
+            reset_time, _remaining = self.locks.get_window_stats(LOCK, "login-lock", account)
             raise RateLimited(
                 "Too many failed sign-in attempts for this account. Try again in 15 minutes.",
-                self.retry_after(LOCKOUT_LIMIT, "login-fail", account),
+                math.ceil(reset_time - time.time()),
             )
         ip_key = ip or "unknown"
         if not limiter.hit(IP_LIMIT, "login-ip", ip_key):
@@ -79,10 +97,30 @@ class Throttle:
                               self.retry_after(ACCOUNT_LIMIT, "login-acct", account))
 
     def record_login_failure(self, email: str) -> bool:
-        """Count a failed sign-in (wrong email or password) toward the 15-minute lockout of that account key; returns
-        True when this failure locked the account (the 5th within the window)."""
-        self.limiter.hit(LOCKOUT_LIMIT, "login-fail", _account_key(email))
-        return not self.limiter.test(LOCKOUT_LIMIT, "login-fail", _account_key(email))
+        """Count a failed sign-in (wrong email or password) toward the lockout of that account key; returns True
+        when this failure locked the account: the 5th within 15 minutes starts a 15-minute lock from now."""
+        account = _account_key(email)
+        self.limiter.hit(LOCKOUT_LIMIT, "login-fail", account)
+        if self.limiter.test(LOCKOUT_LIMIT, "login-fail", account):
+            return False
+        self.locks.hit(LOCK, "login-lock", account)
+        self.limiter.clear(LOCKOUT_LIMIT, "login-fail", account)  # after the lock, counting starts afresh
+        return True
+
+    def check_sensitive(self, action: str, account: str, ip: str | None) -> None:
+        """Count one `action` ("register", "forgot-password", "password-check"; `SENSITIVE_LIMITS`) for `account`
+        (an email address — normalised and hashed here — or a user id) from `ip`; raise `RateLimited` (whole
+        seconds in `retry_after`, a message safe to show) when the IP or the account is over its limit. Known and
+        unknown emails count alike, so the answer reveals nothing (issue 13 §6)."""
+        per_account, per_ip = SENSITIVE_LIMITS[action]
+        ip_key = ip or "unknown"
+        if not self.limiter.hit(per_ip, f"{action}-ip", ip_key):
+            raise RateLimited("Too many attempts from your network. Try again later.",
+                              self.retry_after(per_ip, f"{action}-ip", ip_key))
+        bucket, key = _SHARED_BUCKET[action], _account_key(account) if "@" in account else account
+        if not self.limiter.hit(per_account, bucket, key):
+            raise RateLimited("Too many attempts for this account. Try again later.",
+                              self.retry_after(per_account, bucket, key))
 
 
 def _account_key(email: str) -> str:

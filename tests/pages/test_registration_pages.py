@@ -15,6 +15,8 @@ from app.system import System
 from domain.models import OutboxMessage, User
 from tests.support.accounts import create_account
 from tests.support.db import read_session
+from tests.support.jobs import run_queued
+from tests.support.system import current
 
 PASSWORD = "correct horse battery"
 
@@ -87,6 +89,7 @@ async def test_forgot_and_reset_password_pages(user: SimUser) -> None:
     user.find(marker="email").type("forgetful@example.com")
     user.find(marker="send-reset").click()
     await user.should_see(marker="reset-sent", retries=300)
+    run_queued(current())  # the request only enqueued the lookup (issue 13 §6)
     await user.open(_link_in_latest_email("/reset-password"))
     user.find(marker="new_password").type("password123")
     user.find(marker="set-password").click()
