@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024)
     api_max_body_bytes: int = Field(default=65_536, ge=1024)  # JSON API bodies (uploads: images.MAX_UPLOAD_BYTES)
     json_max_depth: int = Field(default=32, ge=2, le=1000)
-    day_credit_window_days: int = Field(default=35, ge=1)  # older day data is stored but earns nothing
+    # Day data older than this many days is stored but earns nothing; 0 = no window (only for replaying historic
+    # data such as the 2016 Fitbit dataset: `make run`, tests, benches)
+    day_credit_window_days: int = Field(default=35, ge=0)
     metrics_token: str | None = None  # prod: Bearer token that opens /metrics, /docs, /openapi.json
 
     huey_workers: int = Field(default=2, ge=1, le=32)
@@ -113,6 +115,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def credit_window_days(self) -> int | None:
+        """`DAY_CREDIT_WINDOW_DAYS` for `domain.tracking.ingest` (None when 0: no window). Issue 13 §2."""
+        return self.day_credit_window_days or None
 
     @property
     def site_url(self) -> str:

@@ -113,7 +113,8 @@ def _apply(system: System, connection_id: uuid.UUID, events: list[dict[str, Any]
     with system.uow() as uow:
         for event in events:
             if event["data"]:
-                changes += apply_event(uow, event, ordering_ts=ordering_ts, clock=clock).points_changes
+                changes += apply_event(uow, event, ordering_ts=ordering_ts, clock=clock,
+                                       credit_window_days=system.settings.credit_window_days).points_changes
         connections.record_sync_success(uow, connection_id, clock=clock)
     return changes
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -26,7 +26,9 @@ from app.system import System
 from app.web import protections
 from app.web.problems import install_problem_handlers
 from app.web.webhooks import router as webhook_router
-from domain.models import OutboxMessage, WebhookDelivery
+from domain.models import DailyPointTotal, DailySummary, OutboxMessage, User, WebhookDelivery
+from domain.shared.calendar import platform_day
+from domain.shared.types import utcnow
 from tests.support.api import bearer, problem
 from tests.support.db import read_session
 from tests.support.jobs import ensure_tasks, run_queued
@@ -229,6 +231,29 @@ async def test_webhooks_without_a_trace_id_are_deduplicated_by_content(http: htt
     del headers["X-Terra-Trace-Id"]
     assert (await http.post("/webhooks/terra", content=other, headers=headers)).json()["status"] == "accepted"
     assert _deliveries() == 2
+
+
+async def test_day_data_older_than_the_window_is_stored_but_earns_nothing(
+        http: httpx.AsyncClient, system_factory: Callable[..., System], serve: Callable[[System], None]) -> None:
+    windowed = system_factory(day_credit_window_days=35)
+    serve(windowed)
+    me = member()
+    today = platform_day(utcnow())
+    old = [date(2015, 1, 1) + timedelta(days=n) for n in range(336)]
+    body = daily_body(str(me.terra_user_id), today - timedelta(days=1), steps=12_000)
+    body["data"] += [daily_body(str(me.terra_user_id), day, steps=20_000)["data"][0] for day in old]
+    body["data"].append(daily_body(str(me.terra_user_id), today - timedelta(days=36), steps=20_000)["data"][0])
+    raw = json.dumps(body).encode()
+    assert len(raw) < windowed.settings.webhook_max_body_bytes
+    assert (await http.post("/webhooks/terra", content=raw, headers=signed_headers(raw))).status_code == 200
+    run_queued(windowed)
+    with read_session() as session:
+        stored = session.exec(select(col(DailySummary.summary_date)).where(DailySummary.user_id == me.user_id)).all()
+        balance = session.get(User, me.user_id).point_balance  # type: ignore[union-attr]
+        days = set(session.exec(select(col(DailyPointTotal.platform_day))
+                                .where(DailyPointTotal.user_id == me.user_id)).all())
+    assert len(stored) == 338  # every day is stored …
+    assert days <= {today - timedelta(days=1)} and 0 < balance <= 1_000  # … only the recent one earns
 
 
 # --- §4 browser protections ------------------------------------------------------------------------------------
