@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -99,59 +98,44 @@ class UnsafeJson(ValueError):
     out-of-range number. `str(exc)` is safe to show."""
 
 
-def json_depth_exceeds(raw: bytes, max_depth: int) -> bool:
-    """True when `raw` (JSON text) opens more than `max_depth` arrays/objects inside one another. One pass over the
-    bytes, no recursion (so a 5,000-deep document costs microseconds, not a RecursionError); brackets inside strings
-    do not count."""
-    depth = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > max_depth:
-                return True
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return False
-
-
 def _refuse_constant(name: str) -> Any:
     raise UnsafeJson(f"non-finite number {name} is not accepted")
 
 
-def _checked_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value) or abs(value) > MAX_JSON_NUMBER:
-        raise UnsafeJson(f"number {text[:32]} is out of range (at most ±2^53)")
-    return value
-
-
-def _checked_int(text: str) -> int:
-    if len(text.lstrip("-")) > 16:  # beyond 2^53 for sure; never let int() chew a 4,300-digit literal
-        raise UnsafeJson(f"number {text[:32]}… is out of range (at most ±2^53)")
-    value = int(text)
-    if abs(value) > MAX_JSON_NUMBER:
-        raise UnsafeJson(f"number {text} is out of range (at most ±2^53)")
-    return value
+def first_problem(document: Any, max_depth: int) -> str | None:
+    """Why a parsed JSON `document` is refused — nested deeper than `max_depth`, or a number beyond ±2^53 (which
+    includes the infinities `1e400` parses to) — or None. Iterative (no recursion), one visit per value."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > max_depth:
+                return f"JSON nested deeper than {max_depth} levels is not accepted"
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+        elif isinstance(node, int | float) and not isinstance(node, bool) and not abs(node) <= MAX_JSON_NUMBER:
+            return f"number {str(node)[:32]} is out of range (at most ±2^53)"  # NaN fails `<=` too
+    return None
 
 
 def load_json(raw: bytes | str, max_depth: int) -> Any:
-    """Parse `raw` like `json.loads`, refusing (issue 13 §2) documents nested deeper than `max_depth`, the constants
-    `NaN`/`Infinity`/`-Infinity` and numbers beyond ±2^53 (`1e308`) — `UnsafeJson`. Malformed JSON raises
-    `json.JSONDecodeError` as usual."""
-    data = raw.encode("utf-8") if isinstance(raw, str) else raw
-    if json_depth_exceeds(data, max_depth):
-        raise UnsafeJson(f"JSON nested deeper than {max_depth} levels is not accepted")
-    return json.loads(data, parse_constant=_refuse_constant, parse_float=_checked_float, parse_int=_checked_int)
+    """Parse `raw` like `json.loads`, refusing (issue 13 §2, `UnsafeJson`) documents nested deeper than `max_depth`,
+    the constants `NaN`/`Infinity`/`-Infinity`, and numbers beyond ±2^53 (`1e308`; I-JSON). Parsing is json's C
+    decoder; a document too deep even for it (a `RecursionError`) or an integer literal too long for Python is
+    refused the same way. Malformed JSON raises `json.JSONDecodeError` as usual."""
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise UnsafeJson(f"JSON nested deeper than {max_depth} levels is not accepted") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        if isinstance(exc, UnsafeJson):
+            raise
+        raise UnsafeJson("number out of range (at most ±2^53)") from None
+    problem = first_problem(document, max_depth)
+    if problem is not None:
+        raise UnsafeJson(problem)
+    return document
 
 
 # --- the middleware --------------------------------------------------------------------------------------------
