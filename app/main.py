@@ -21,7 +21,7 @@ from app.adapters.log_config import configure_logging, install_request_id  # noq
 from app.api import api_router  # noqa: E402
 from app.settings import ROOT, load_settings  # noqa: E402
 from app.system import System, build_system  # noqa: E402
-from app.web import lifecycle, realtime  # noqa: E402
+from app.web import lifecycle, protections, realtime  # noqa: E402
 from app.web.auth import install_page_guard  # noqa: E402
 from app.web.capacity import install_capacity  # noqa: E402
 from app.web.downloads import router as downloads_router  # noqa: E402
@@ -48,6 +48,7 @@ def install(system: System, *, consumer: bool = True) -> None:
     install_page_guard(app)
     install_capacity(app, system.settings)  # issue 12 §1: thread limits + admission limit (fast 503 + Retry-After)
     metrics.install(app)  # request counts/latency by route template; GET /metrics
+    protections.install(app)  # issue 13: trusted hosts, body limits, safe JSON, browser headers, websocket origin
     install_request_id(app)  # outermost of our middlewares: every response carries X-Request-ID
     app.include_router(api_router)
     app.include_router(webhook_router)
@@ -74,4 +75,5 @@ if __name__ in {"__main__", "__mp_main__"}:
         reconnect_timeout=10.0,
         fastapi_docs=FASTAPI_DOCS,
         endpoint_documentation="none",
+        **protections.run_options(settings),  # issue 13: forwarded headers from FORWARDED_ALLOW_IPS, Secure cookie
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,7 +61,18 @@ class Settings(BaseSettings):
 
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
-    public_base_url: str | None = None  # links in emails sent by tasks (winners); unset: http://APP_HOST:APP_PORT
+    public_base_url: str | None = None  # every absolute link the app writes (issue 13 §1); required in prod
+
+    # Edge protections (issue 13 §1, §2, §4; app/web/protections.py). Lists are comma-separated.
+    trusted_hosts: str = ""  # prod: Host values accepted; empty = the host of PUBLIC_BASE_URL
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies whose X-Forwarded-For/-Proto are honoured (uvicorn)
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    api_max_body_bytes: int = Field(default=65_536, ge=1024)  # JSON API bodies (uploads: images.MAX_UPLOAD_BYTES)
+    json_max_depth: int = Field(default=32, ge=2, le=1000)
+    # Day data older than this many days is stored but earns nothing; 0 = no window (only for replaying historic
+    # data such as the 2016 Fitbit dataset: `make run`, tests, benches)
+    day_credit_window_days: int = Field(default=35, ge=0)
+    metrics_token: str | None = None  # prod: Bearer token that opens /metrics, /docs, /openapi.json
 
     huey_workers: int = Field(default=2, ge=1, le=32)
     huey_embedded: bool = True
@@ -107,6 +119,16 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// or rediss:// URL")
         return value
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be an absolute http(s):// URL without query, e.g. https://fittrack.example")
+        return value.rstrip("/")
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -117,6 +139,37 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def credit_window_days(self) -> int | None:
+        """`DAY_CREDIT_WINDOW_DAYS` for `domain.tracking.ingest` (None when 0: no window). Issue 13 §2."""
+        return self.day_credit_window_days or None
+
+    @property
+    def site_url(self) -> str:
+        """The site's absolute base URL without a trailing slash, from configuration only (issue 13 §1):
+        `PUBLIC_BASE_URL`, else `http://APP_HOST:APP_PORT` (a wildcard APP_HOST reads as localhost). Never taken
+        from a request's Host header."""
+        if self.public_base_url:
+            return self.public_base_url
+        host = "localhost" if self.app_host in ("0.0.0.0", "::", "") else self.app_host  # noqa: S104
+        return f"http://{host}:{self.app_port}"
+
+    def public_url(self, path: str) -> str:
+        """The absolute URL of `path` ("/reset-password?token=…") on the configured site."""
+        return self.site_url + ("" if path.startswith("/") else "/") + path
+
+    @property
+    def site_origin(self) -> str:
+        """`scheme://host[:port]` of `site_url` (what a browser sends as `Origin`)."""
+        parts = urlsplit(self.site_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """Host names accepted in production (`TRUSTED_HOSTS`, else the host of `PUBLIC_BASE_URL`), lower case."""
+        listed = [h.strip().lower() for h in self.trusted_hosts.split(",") if h.strip()]
+        return listed or [(urlsplit(self.site_url).hostname or "").lower()]
 
     @property
     def demo_accounts_enabled(self) -> bool:
@@ -136,11 +189,13 @@ def load_settings() -> Settings:
         lines = [f"  {'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
         raise SettingsError("FitTrack cannot start, invalid settings:\n" + "\n".join(lines)) from None
     if settings.env == Env.prod:
-        defaults = [name for name, value in (("STORAGE_SECRET", settings.storage_secret),
-                                             ("TERRA_SIGNING_SECRET", settings.terra_signing_secret))
-                    if value.startswith("dev-")]
-        if defaults:
+        missing = {name: "must be set in prod (the dev default is public)"
+                   for name, value in (("STORAGE_SECRET", settings.storage_secret),
+                                       ("TERRA_SIGNING_SECRET", settings.terra_signing_secret))
+                   if value.startswith("dev-")}
+        if settings.public_base_url is None:  # issue 13 §1: links are never built from a request's Host
+            missing["PUBLIC_BASE_URL"] = "must be set in prod (every absolute link the app writes is built from it)"
+        if missing:
             raise SettingsError("FitTrack cannot start, invalid settings:\n"
-                                + "\n".join(f"  {name}: must be set in prod (the dev default is public)"
-                                             for name in defaults))
+                                + "\n".join(f"  {name}: {reason}" for name, reason in missing.items()))
     return settings

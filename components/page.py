@@ -132,8 +132,9 @@ class PageContext:
 
     @property
     def base_url(self) -> str:
-        """The site's base URL as the browser reached it, without a trailing slash ("https://fittrack.example")."""
-        return str(self.request.base_url).rstrip("/") if self.request is not None else ""
+        """The site's configured base URL without a trailing slash ("https://fittrack.example"): `PUBLIC_BASE_URL`,
+        never the request's Host header (issue 13 §1)."""
+        return self.system.settings.site_url
 
     def now(self) -> datetime:
         """"Now" on the system clock (aware UTC)."""

@@ -28,6 +28,9 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap 'stop' EXIT
 
+# The local demo replays the 2016 Fitbit dataset, older than the 35-day credit window (issue 13 §2): this dev server
+# credits days of any age unless DAY_CREDIT_WINDOW_DAYS is set. `python app/main.py` and production keep the window.
+export DAY_CREDIT_WINDOW_DAYS="${DAY_CREDIT_WINDOW_DAYS:-0}"
 echo "[run] starting FitTrack on http://localhost:$PORT"
 .venv/bin/python app/main.py &
 APP_PID=$!

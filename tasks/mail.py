@@ -4,6 +4,8 @@
   `app.services.mail.deliver`); Huey retries a failure 5 times, 30 s apart. A failed message stays in the table as
   `failed` with `last_error`, visible to admins. It is enqueued after the commit that wrote the message (the
   `MailQueued` event, `app.services.effects`).
+- `send_password_reset(email)` is the work behind a forgot-password request (`app.services.signup.forgot_password`
+  only enqueues it, so known and unknown addresses cost the requester the same, issue 13 §6).
 - `sweep_outbox` (every 5 minutes) re-enqueues messages still `queued` or `failed` 5 minutes after they were created
   (a lost enqueue, or retries exhausted), below `MAX_ATTEMPTS`.
 """
@@ -18,7 +20,7 @@ import structlog
 from huey import crontab
 from sqlmodel import col, select
 
-from app.services import mail
+from app.services import mail, signup
 from domain.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -60,6 +62,12 @@ def register(system: System) -> None:
     def send_outbox_message(message_id: str) -> str:
         """Send one outbox message; returns its final status (`sent`, or `missing` for an unknown id)."""
         return mail.deliver(system, uuid.UUID(message_id))
+
+    @system.jobs.add
+    @huey.task(retries=3, retry_delay=30, name=signup.RESET_TASK)
+    def send_password_reset(email: str) -> bool:
+        """Queue the reset email of `email` when it has an account (`app.services.signup.send_password_reset`)."""
+        return signup.send_password_reset(system, email)
 
     @system.jobs.add
     @huey.periodic_task(crontab(minute="*/5"), name="sweep_outbox")

@@ -46,7 +46,8 @@ def run_delivery(system: System, delivery_id: uuid.UUID) -> str:
     exception propagates (Huey retries)."""
     try:
         with system.uow() as uow:
-            outcome = ingest.process_delivery(uow, delivery_id, clock=system.clock)
+            outcome = ingest.process_delivery(uow, delivery_id, clock=system.clock,
+                                              credit_window_days=system.settings.credit_window_days)
     except Exception as exc:
         with system.uow() as uow:
             delivery = uow.get(WebhookDelivery, delivery_id)

@@ -5,17 +5,18 @@
 - `GET /api/v1/users/me/export` → the member's data as a JSON file download (`fittrack-export-<YYYY-MM-DD>.json`);
 - `DELETE /api/v1/users/me` `{"password"}` → 204; the account is deleted and its personal data erased.
 
-Errors are problem details: a wrong password is a 401 naming the `field`; a refused new password a 400 with `errors`.
+Errors are problem details: a wrong password is a 401 naming the `field`; a refused new password a 400 with `errors`;
+more than 5 password checks in 15 minutes per member (20 an hour per IP) a 429 with `Retry-After` (issue 13 §6).
 """
 
 from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import CurrentUser, SystemDep
+from app.api.deps import CurrentUser, SystemDep, client_ip
 from app.services import accounts
 
 router = APIRouter(prefix="/users/me", tags=["users"])
@@ -41,8 +42,8 @@ class AccountDeleteIn(BaseModel):
 @router.put("/password", status_code=204, summary="Change the password; every other sign-in ends",
             responses={400: {"description": "The new password breaks a password rule (`errors`)"},
                        401: {"description": "Not signed in, or the current password is wrong"}})
-def change_password(body: PasswordChangeIn, user: CurrentUser, system: SystemDep) -> Response:
-    accounts.change_password(system, user.id, body.current_password, body.new_password)
+def change_password(body: PasswordChangeIn, request: Request, user: CurrentUser, system: SystemDep) -> Response:
+    accounts.change_password(system, user.id, body.current_password, body.new_password, ip=client_ip(request))
     return Response(status_code=204)
 
 
@@ -60,6 +61,7 @@ def export_my_data(user: CurrentUser, system: SystemDep) -> Response:
 @router.delete("", status_code=204, summary="Delete my account (password confirmation)",
                responses={401: {"description": "Not signed in, or the password is wrong"},
                           409: {"description": "The last administrator cannot delete their account"}})
-def delete_my_account(body: AccountDeleteIn, user: CurrentUser, system: SystemDep) -> Response:
-    accounts.delete_account(system, user.id, body.password)  # the member leaves the Redis boards after the commit
+def delete_my_account(body: AccountDeleteIn, request: Request, user: CurrentUser, system: SystemDep) -> Response:
+    # the member leaves the Redis boards after the commit
+    accounts.delete_account(system, user.id, body.password, ip=client_ip(request))
     return Response(status_code=204)

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -121,10 +121,10 @@ def list_my_connections(user: CurrentUser, session: SessionDep, system: SystemDe
 
 @router.post("/{provider}/initiate", response_model=WidgetOut, summary="Start connecting a tracker",
              responses={404: {"description": "Provider not offered"}, 503: {"description": "Terra unavailable"}})
-async def initiate(provider: str, request: Request, user: CurrentUser, client: Terra,
+async def initiate(provider: str, user: CurrentUser, client: Terra,
                    system: SystemDep) -> WidgetOut:
     name = connections.normalize_provider(provider, terra_sync.offered_providers(system))
-    success, failure = terra_sync.redirect_urls(str(request.base_url), name)
+    success, failure = terra_sync.redirect_urls(system.settings.site_url, name)
     try:
         widget = await client.generate_widget_session(reference_id=str(user.id), providers=[name],
                                                       success_url=success, failure_url=failure)

@@ -1,5 +1,10 @@
 """Pagination for list endpoints: `?page=1&limit=20` → `{"items": [...], "pagination": {"page", "limit", "total",
-"pages"}}` (issue 2 API conventions). `page` ≥ 1 (default 1); `limit` 1..100 (default 20)."""
+"pages"}}` (issue 2 API conventions). `page` 1..100,000 (default 1); `limit` 1..100 (default 20).
+
+Both are bounded (issue 13 §2): an out-of-range value is a 422 problem before any query runs, so
+`?page=9223372036854775807` never reaches the database as an overflowing OFFSET (it gave a 500 and stalled the
+server). 100,000 pages of 100 rows reach the 10,000,000th row, beyond any list FitTrack serves (1,000,000 tickets
+at most per drawing, issue 12 §5)."""
 
 from __future__ import annotations
 
@@ -14,13 +19,14 @@ from pydantic import BaseModel
 T = TypeVar("T")
 
 MAX_LIMIT = 100
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
 class PageParams:
     """Validated page request; use as a dependency through the `Paging` alias: `params: Paging`."""
 
-    page: int = Query(1, ge=1, description="Page number, starting at 1")
+    page: int = Query(1, ge=1, le=MAX_PAGE, description="Page number, starting at 1 (at most 100,000)")
     limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Items per page (1..100)")
 
     @property

@@ -7,8 +7,10 @@
 - `POST /api/v1/auth/forgot-password` `{"email"}` → always 202 with the same body.
 - `POST /api/v1/auth/reset-password` `{"token", "new_password"}` → 200; ends the member's browser sessions.
 
-The emailed links point at this site (`{base}/verify-email?token=…`, `{base}/reset-password?token=…`), base taken
-from the request URL. Handlers are sync (worker threads): they hash passwords and write the database.
+The emailed links point at the configured site (`{PUBLIC_BASE_URL}/verify-email?token=…`, `…/reset-password?token=…`),
+never at the request's Host (issue 13 §1). Registration and forgot-password are throttled per IP and per address
+(429 problem with `Retry-After`, issue 13 §6). Handlers are sync (worker threads): they hash passwords and write the
+database.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.api.deps import SystemDep
+from app.api.deps import SystemDep, client_ip
 from app.services import signup
 from app.web.problems import problem_response
 from domain.shared.errors import InvalidInput
@@ -71,10 +73,6 @@ def _field_problem(request: Request, exc: InvalidInput) -> JSONResponse:
                             instance=request.url.path, errors=errors)
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 @router.post("/register", status_code=201, response_model=RegisterResponse, summary="Create an account",
              responses={400: {"description": "Field errors (problem details with `errors`)"}})
 def register(body: RegisterRequest, request: Request, system: SystemDep) -> RegisterResponse | JSONResponse:
@@ -82,7 +80,7 @@ def register(body: RegisterRequest, request: Request, system: SystemDep) -> Regi
     try:
         done = signup.register_account(
             system, email=body.email, password=body.password, date_of_birth=body.date_of_birth, state=body.state,
-            display_name=body.display_name, accept_terms=body.accept_terms, base_url=_base(request))
+            display_name=body.display_name, accept_terms=body.accept_terms, ip=client_ip(request))
     except InvalidInput as exc:
         return _field_problem(request, exc)
     return RegisterResponse(id=str(done.id), email=done.email, status=done.status)
@@ -101,7 +99,7 @@ def verify_email(body: TokenRequest, request: Request, system: SystemDep) -> Ver
 @router.post("/forgot-password", status_code=202, response_model=MessageResponse, summary="Email a password-reset link")
 def forgot_password(body: ForgotRequest, request: Request, system: SystemDep) -> MessageResponse:
     """Always 202 with the same body, whether or not the email has an account (PRODUCT.md §3)."""
-    signup.forgot_password(system, body.email, _base(request))
+    signup.forgot_password(system, body.email, client_ip(request))
     return MessageResponse(detail=FORGOT_ANSWER)
 
 

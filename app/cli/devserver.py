@@ -62,7 +62,8 @@ def child_env(workdir: Path, port: int, overrides: Mapping[str, str] | None = No
     """The environment for the child: a copy of `os.environ` without the pytest/NiceGUI test variables and
     `REDIS_URL`; `ENV=test`; `APP_HOST=127.0.0.1`, `APP_PORT=port`; `DATABASE_URL` (`workdir/app.db`),
     `HUEY_SQLITE_PATH`, `JWT_PRIVATE_KEY_PATH`, `JWT_PUBLIC_KEY_PATH` and `NICEGUI_STORAGE_PATH` under `workdir`;
-    then `overrides` on top (they may set any of these, `REDIS_URL` included)."""
+    `DAY_CREDIT_WINDOW_DAYS=0` (the children replay the 2016 dataset); then `overrides` on top (they may set any of
+    these, `REDIS_URL` included)."""
     env = {k: v for k, v in os.environ.items() if k not in _REMOVED_VARIABLES}
     env.update({
         "ENV": "test", "APP_HOST": "127.0.0.1", "APP_PORT": str(port),
@@ -71,6 +72,7 @@ def child_env(workdir: Path, port: int, overrides: Mapping[str, str] | None = No
         "JWT_PRIVATE_KEY_PATH": str(workdir / "jwt_private.pem"),
         "JWT_PUBLIC_KEY_PATH": str(workdir / "jwt_public.pem"),
         "NICEGUI_STORAGE_PATH": str(workdir / "nicegui-storage"),
+        "DAY_CREDIT_WINDOW_DAYS": "0",  # children replay the 2016 Fitbit dataset (issue 13 §2 window off)
     })
     env.update(overrides or {})
     return env

@@ -1,11 +1,16 @@
 """Login throttling (PRODUCT.md §3; OWASP Authentication Cheat Sheet, notes/reliability.md §5.2), shared by the JSON
 API login route and the NiceGUI login form (UI events bypass HTTP middleware, so the check lives here).
 
-Moving-window limits from the `limits` library:
-- attempts: 5 per minute per account (normalised email) and 20 per minute per client IP;
-- lockout: 5 *failed* attempts per account within 15 minutes lock that account key until the oldest failure leaves
-  the window (at most 15 minutes). Keys are SHA-256 of the email, so unknown and known emails behave identically
+Limits from the `limits` library:
+- attempts: 5 per minute per account (normalised email) and 20 per minute per client IP (moving windows);
+- lockout: the 5th *failed* attempt per account within 15 minutes locks that account key for 15 minutes from that
+  failure (PRODUCT.md §3, issue 13 §6) — a fixed 15-minute lock, not a moving window that frees a slot as soon as
+  the oldest failure ages out. Keys are SHA-256 of the email, so unknown and known emails behave identically
   (no enumeration) and no email is stored in the limiter.
+- everywhere else a secret or a mailbox is at stake (issue 13 §6), `check_sensitive(action, account, ip)`:
+  registration and forgot-password 10 per hour per IP, and together at most 5 per hour per email address (so at
+  most 5 mails an hour reach one mailbox through them); current-password checks (`PUT /users/me/password`,
+  `DELETE /users/me`, the settings page) 5 per 15 minutes per account and 20 per hour per IP.
 Storage: in memory by default; Redis (`REDIS_URL`) when set, so limits hold across instances. While Redis fails
 (issue 13 §3, `app.adapters.redis_guard`) the limits are counted in this process's memory instead, so sign-in keeps
 working (and stays throttled per instance) and no request waits on a dead Redis.
@@ -17,11 +22,11 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from app.adapters.redis_guard import RedisGuard
 from app.settings import Settings
@@ -29,8 +34,17 @@ from domain.accounts.users import normalize_email
 
 ACCOUNT_LIMIT = parse("5/minute")
 IP_LIMIT = parse("20/minute")
-LOCKOUT_LIMIT = parse("5/15 minutes")
-T = TypeVar("T")
+LOCKOUT_LIMIT = parse("5/15 minutes")  # failures counted toward a lock
+LOCK = parse("1/15 minutes")  # the lock itself: one fixed window, opened by the 5th failure
+
+# issue 13 §6: action → (per account or email address, per IP); see the module docstring
+MAIL_ADDRESS_LIMIT = parse("5/hour")
+SENSITIVE_LIMITS: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
+    "register": (MAIL_ADDRESS_LIMIT, parse("10/hour")),
+    "forgot-password": (MAIL_ADDRESS_LIMIT, parse("10/hour")),
+    "password-check": (parse("5/15 minutes"), parse("20/hour")),
+}
+_SHARED_BUCKET = {"register": "mail-address", "forgot-password": "mail-address", "password-check": "password-check"}
 
 
 class RateLimited(Exception):
@@ -42,8 +56,17 @@ class RateLimited(Exception):
         self.retry_after = max(1, retry_after)
 
 
+class _Limiters:
+    """A moving-window and a fixed-window limiter on one `limits` storage."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.moving = MovingWindowRateLimiter(storage)
+        self.fixed = FixedWindowRateLimiter(storage)  # a fixed window starts at its first hit: a lock's start
+
+
 class Throttle:
-    """Rate limits of one `System` (a `limits` moving-window limiter on memory or Redis storage).
+    """Rate limits of one `System` (`limits` moving- and fixed-window limiters on memory or Redis storage, with an
+    in-memory fallback while Redis fails).
 
     - `check_login_allowed(email, ip)` / `record_login_failure(email)`: the sign-in rules above;
     - `hit(item, *identifiers)`: one generic hit (e.g. "sync now"), True when allowed;
@@ -54,8 +77,10 @@ class Throttle:
         options: dict[str, float] = {}
         if storage_uri.startswith(("redis://", "rediss://", "unix://")):
             options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
-        self._fallback = MovingWindowRateLimiter(MemoryStorage())
+        storage = storage_from_string(storage_uri, **options)
+        assert isinstance(storage, Storage)  # a synchronous storage (not limits.aio)
+        self._primary = _Limiters(storage)
+        self._fallback = _Limiters(MemoryStorage())
         self._guard = guard or RedisGuard("throttle")
 
     @classmethod
@@ -64,45 +89,68 @@ class Throttle:
         else memory."""
         return cls(settings.redis_url or "memory://", timeout=settings.redis_timeout_seconds, guard=guard)
 
-    def _call(self, use: Callable[[MovingWindowRateLimiter], T]) -> T:
-        """`use(limiter)` on the configured storage, or on the in-memory fallback while Redis fails."""
-        return self._guard.call(lambda: use(self.limiter), lambda: use(self._fallback))
+    def _call(self, use: Callable[[_Limiters], Any]) -> Any:
+        """`use(limiters)` on the configured storage, or on the in-memory fallback while Redis fails."""
+        return self._guard.call(lambda: use(self._primary), lambda: use(self._fallback))
+
+    def _moving(self, method: str, *args: Any) -> Any:
+        return self._call(lambda limiters: getattr(limiters.moving, method)(*args))
+
+    def _fixed(self, method: str, *args: Any) -> Any:
+        return self._call(lambda limiters: getattr(limiters.fixed, method)(*args))
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one hit; True when it is within the limit."""
-        return bool(self._call(lambda limiter: limiter.hit(item, *identifiers)))
-
-    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
-        """True when one more hit would be within the limit (counts nothing)."""
-        return bool(self._call(lambda limiter: limiter.test(item, *identifiers)))
+        return bool(self._moving("hit", item, *identifiers))
 
     def retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
         """Seconds (≥ 0) until the oldest hit of `identifiers` leaves the window of `item`."""
-        reset_time, _remaining = self._call(lambda limiter: limiter.get_window_stats(item, *identifiers))
+        reset_time, _remaining = self._moving("get_window_stats", item, *identifiers)
         return math.ceil(reset_time - time.time())
 
     def check_login_allowed(self, email: str, ip: str | None) -> None:
         """Count one sign-in attempt for `email` from `ip`; raise `RateLimited` if the account is locked out or the
         account (5/min) or IP (20/min) limit is exceeded. Call before verifying the password."""
         account = _account_key(email)
-        if not self.test(LOCKOUT_LIMIT, "login-fail", account):
+        if not self._fixed("test", LOCK, "login-lock", account):
+            reset_time, _remaining = self._fixed("get_window_stats", LOCK, "login-lock", account)
             raise RateLimited(
                 "Too many failed sign-in attempts for this account. Try again in 15 minutes.",
-                self.retry_after(LOCKOUT_LIMIT, "login-fail", account),
+                math.ceil(reset_time - time.time()),
             )
         ip_key = ip or "unknown"
-        if not self.hit(IP_LIMIT, "login-ip", ip_key):
+        if not self._moving("hit", IP_LIMIT, "login-ip", ip_key):
             raise RateLimited("Too many sign-in attempts from your network. Try again in a minute.",
                               self.retry_after(IP_LIMIT, "login-ip", ip_key))
-        if not self.hit(ACCOUNT_LIMIT, "login-acct", account):
+        if not self._moving("hit", ACCOUNT_LIMIT, "login-acct", account):
             raise RateLimited("Too many sign-in attempts for this account. Try again in a minute.",
                               self.retry_after(ACCOUNT_LIMIT, "login-acct", account))
 
     def record_login_failure(self, email: str) -> bool:
-        """Count a failed sign-in (wrong email or password) toward the 15-minute lockout of that account key; returns
-        True when this failure locked the account (the 5th within the window)."""
-        self.hit(LOCKOUT_LIMIT, "login-fail", _account_key(email))
-        return not self.test(LOCKOUT_LIMIT, "login-fail", _account_key(email))
+        """Count a failed sign-in (wrong email or password) toward the lockout of that account key; returns True
+        when this failure locked the account: the 5th within 15 minutes starts a 15-minute lock from now."""
+        account = _account_key(email)
+        self._moving("hit", LOCKOUT_LIMIT, "login-fail", account)
+        if self._moving("test", LOCKOUT_LIMIT, "login-fail", account):
+            return False
+        self._fixed("hit", LOCK, "login-lock", account)
+        self._moving("clear", LOCKOUT_LIMIT, "login-fail", account)  # after the lock, counting starts afresh
+        return True
+
+    def check_sensitive(self, action: str, account: str, ip: str | None) -> None:
+        """Count one `action` ("register", "forgot-password", "password-check"; `SENSITIVE_LIMITS`) for `account`
+        (an email address — normalised and hashed here — or a user id) from `ip`; raise `RateLimited` (whole
+        seconds in `retry_after`, a message safe to show) when the IP or the account is over its limit. Known and
+        unknown emails count alike, so the answer reveals nothing (issue 13 §6)."""
+        per_account, per_ip = SENSITIVE_LIMITS[action]
+        ip_key = ip or "unknown"
+        if not self._moving("hit", per_ip, f"{action}-ip", ip_key):
+            raise RateLimited("Too many attempts from your network. Try again later.",
+                              self.retry_after(per_ip, f"{action}-ip", ip_key))
+        bucket, key = _SHARED_BUCKET[action], _account_key(account) if "@" in account else account
+        if not self._moving("hit", per_account, bucket, key):
+            raise RateLimited("Too many attempts for this account. Try again later.",
+                              self.retry_after(per_account, bucket, key))
 
 
 def _account_key(email: str) -> str:

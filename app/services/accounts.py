@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 
 def change_password(system: System, user_id: uuid.UUID, current_password: str, new_password: str, *,
-                    keep_session_token_hash: str | None = None) -> User:
+                    keep_session_token_hash: str | None = None, ip: str | None = None) -> User:
     """`domain.accounts.self_service.change_password` in its own unit of work: every browser session (except the
     one whose token hash is `keep_session_token_hash`) and refresh-token family of the member ends. Raises
+    `RateLimited` first when the member or `ip` checked passwords too often (issue 13 §6), then
     `AuthenticationFailed` (wrong current password, `field`) or `InvalidInput` (refused new password, `errors`)."""
+    system.throttle.check_sensitive("password-check", str(user_id), ip)
     with system.uow() as uow:
         return self_service.change_password(
             uow, user_id, current_password, new_password, verify=system.passwords.verify,
@@ -36,11 +38,13 @@ def export_data(system: System, user_id: uuid.UUID) -> tuple[str, dict[str, Any]
     return self_service.export_filename(platform_day(system.clock())), data
 
 
-def delete_account(system: System, user_id: uuid.UUID, password: str) -> User:
+def delete_account(system: System, user_id: uuid.UUID, password: str, ip: str | None = None) -> User:
     """`domain.accounts.self_service.delete_account` (password confirmation) in its own unit of work; after the
     commit the member leaves the Redis leaderboard copies (the deletion is recorded as `TierChanged`: their board
     rows move — off every board). Raises `NotFound`, `AuthenticationFailed` (wrong password, `field`), `Conflict`
-    (the last administrator)."""
+    (the last administrator); `RateLimited` first when the member or `ip` checked passwords too often (issue 13
+    §6)."""
+    system.throttle.check_sensitive("password-check", str(user_id), ip)
     with system.uow() as uow:
         user = self_service.delete_account(uow, user_id, password, verify=system.passwords.verify,
                                            clock=system.clock)

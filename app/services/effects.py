@@ -101,11 +101,9 @@ class Effects:
                          clock=self.system.clock)
 
     def public_url(self, path: str) -> str:
-        """The absolute URL of `path` on the configured public site (`PUBLIC_BASE_URL`, else the app's own
-        address)."""
-        settings = self.system.settings
-        base = settings.public_base_url or f"http://{settings.app_host}:{settings.app_port}"
-        return base.rstrip("/") + path
+        """The absolute URL of `path` on the configured public site (`Settings.public_url`: `PUBLIC_BASE_URL`, else
+        the app's own address; issue 13 §1)."""
+        return self.system.settings.public_url(path)
 
     # --- after the commit -------------------------------------------------------------------------------------
     def after_commit(self, events: Iterable[DomainEvent]) -> None:

@@ -4,8 +4,8 @@
 Each call: validate → hash the password with `system.passwords` (outside the write transaction, so SQLite's write
 lock is not held for the ~0.1 s Argon2id) → one unit of work (`system.uow()`) that changes the account AND queues its
 email (`app.services.mail.queue_email`) → after the commit the effects enqueue the send job. Links are
-`{base_url}/verify-email?token=…` and `{base_url}/reset-password?token=…`, `base_url` being the site the request came
-to.
+`{PUBLIC_BASE_URL}/verify-email?token=…` and `{PUBLIC_BASE_URL}/reset-password?token=…`, built from configuration
+only (`Settings.public_url`, issue 13 §1): a request's `Host` header never reaches an email.
 """
 
 from __future__ import annotations
@@ -36,18 +36,20 @@ class Registered:
     status: str = "pending"
 
 
-def _link(base_url: str, path: str, token: str) -> str:
-    """`{base_url}{path}?token=<token>` (base without trailing slash)."""
-    return f"{base_url.rstrip('/')}{path}?{urlencode({'token': token})}"
+def _link(system: System, path: str, token: str) -> str:
+    """`{PUBLIC_BASE_URL}{path}?token=<token>` (issue 13 §1)."""
+    return system.settings.public_url(f"{path}?{urlencode({'token': token})}")
 
 
 def register_account(
     system: System, *, email: str, password: str, date_of_birth: date, state: str, display_name: str,
-    accept_terms: bool, base_url: str,
+    accept_terms: bool, ip: str | None = None,
 ) -> Registered:
     """Register (see `domain.accounts.registration.register`) and queue the verification email — or, for an email that
     already has an account, the "someone tried to register" email to its owner. Raises `InvalidInput` with
-    `extra["errors"]` (field errors)."""
+    `extra["errors"]` (field errors), or `RateLimited` first when `ip` or the email address is over its limit
+    (`Throttle.check_sensitive("register", …)`, issue 13 §6)."""
+    system.throttle.check_sensitive("register", email, ip)
     problems = registration.registration_problems(
         email=email, password=password, date_of_birth=date_of_birth, state=state, display_name=display_name,
         accept_terms=accept_terms, today=platform_day(system.clock()),
@@ -64,12 +66,12 @@ def register_account(
         user = result.user
         if result.created and result.verify_token is not None:
             queue_email(uow, user.email, "verify_email", {
-                "display_name": display_name.strip(), "link": _link(base_url, "/verify-email", result.verify_token)},
+                "display_name": display_name.strip(), "link": _link(system, "/verify-email", result.verify_token)},
                 clock=system.clock)
             return Registered(user.id, user.email)
         queue_email(uow, user.email, "registration_attempt", {
-            "login_link": f"{base_url.rstrip('/')}/login",
-            "forgot_link": f"{base_url.rstrip('/')}/forgot-password"}, clock=system.clock)
+            "login_link": system.settings.public_url("/login"),
+            "forgot_link": system.settings.public_url("/forgot-password")}, clock=system.clock)
         return Registered(uuid.uuid4(), user.email)
 
 
@@ -79,15 +81,28 @@ def verify_email(system: System, token: str) -> User:
         return registration.verify_email(uow, token, system.clock)
 
 
-def forgot_password(system: System, email: str, base_url: str) -> None:
-    """Queue a reset email when the account exists; does the same visible nothing otherwise (never reveals)."""
+RESET_TASK = "send_password_reset"  # tasks/mail.py
+
+
+def forgot_password(system: System, email: str, ip: str | None = None) -> None:
+    """Ask for a reset email: the same work for every address (issue 13 §6 "constant time") — the throttle, then one
+    job (`send_password_reset`, tasks/mail.py) that looks the address up and queues the mail when it has an account.
+    Whether the address exists is therefore never visible, not even in the response time. Raises `RateLimited`
+    when `ip` or the address is over its limit (`Throttle.check_sensitive`)."""
+    system.throttle.check_sensitive("forgot-password", email, ip)
+    system.jobs.enqueue(RESET_TASK, email.strip()[:320])
+
+
+def send_password_reset(system: System, email: str) -> bool:
+    """The job behind `forgot_password`: queue a reset email when the account exists (True), else nothing (False)."""
     with system.uow() as uow:
         found = registration.request_password_reset(uow, email, system.clock)
         if found is None:
-            return
+            return False
         user, token = found
-        queue_email(uow, user.email, "password_reset", {"link": _link(base_url, "/reset-password", token)},
+        queue_email(uow, user.email, "password_reset", {"link": _link(system, "/reset-password", token)},
                     clock=system.clock)
+        return True
 
 
 def reset_password(system: System, token: str, new_password: str) -> User:

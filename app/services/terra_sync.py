@@ -113,7 +113,8 @@ def _apply(system: System, connection_id: uuid.UUID, events: list[dict[str, Any]
     with system.uow() as uow:
         for event in events:
             if event["data"]:
-                changes += apply_event(uow, event, ordering_ts=ordering_ts, clock=clock).points_changes
+                changes += apply_event(uow, event, ordering_ts=ordering_ts, clock=clock,
+                                       credit_window_days=system.settings.credit_window_days).points_changes
         connections.record_sync_success(uow, connection_id, clock=clock)
     return changes
 
@@ -232,7 +233,8 @@ def offered_providers(system: System) -> tuple[str, ...]:
 
 
 def redirect_urls(base_url: str, provider: str) -> tuple[str, str]:
-    """Where Terra sends the browser back after the widget (success, failure), on this site."""
+    """Where Terra sends the browser back after the widget (success, failure), on this site: `base_url` is the
+    configured `Settings.site_url`, never a request's Host (issue 13 §1)."""
     base = base_url.rstrip("/")
     return f"{base}{CALLBACK_PATH}", f"{base}{FAILED_PATH}?resource={provider}"
 

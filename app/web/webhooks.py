@@ -1,14 +1,19 @@
 """`POST /webhooks/terra` — Terra's webhook (issue 2 §7, notes/terra.md §2).
 
-Order of work: verify the signature over the raw body (401 and nothing stored when it fails) → decode and check the
-shape (400 problem details, nothing stored) → store the raw delivery (a repeated `X-Terra-Trace-Id` is acknowledged
-and not stored or processed again) → enqueue its processing (`system.jobs.enqueue("process_webhook_delivery", id)`)
-→ answer 200. Processing happens in the `process_webhook_delivery` task (`tasks.webhooks`). The route uses the
-`System` the app was built with (`app.api.deps.SystemDep`).
+Order of work: the body is bounded while it is read (`WEBHOOK_MAX_BODY_BYTES`, 1 MiB; 413 beyond — enforced by
+`app.web.protections`, and again here for apps without it) → verify the signature over the raw body (401 and nothing
+stored when it fails) → decode with the safe JSON reader (`protections.load_json`: nesting depth, NaN/Infinity/1e308
+refused, issue 13 §2) and check the shape (400 problem details, nothing stored) → store the raw delivery (a repeated
+`X-Terra-Trace-Id` — or, for a delivery without one, the same body: its SHA-256 stands in as the trace id, issue 13
+§2 — is acknowledged and not stored or processed again) → enqueue its processing
+(`system.jobs.enqueue("process_webhook_delivery", id)`) → answer 200. Processing happens in the
+`process_webhook_delivery` task (`tasks.webhooks`). The route uses the `System` the app was built with
+(`app.api.deps.SystemDep`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 
@@ -26,13 +31,14 @@ from app.adapters.terra import signature
 from app.system import System
 from app.web.deps import SystemDep
 from app.web.problems import problem_response
+from app.web.protections import UnsafeJson, load_json
 from domain.models import WebhookDelivery
 from domain.shared.errors import InvalidInput
 from domain.tracking.terra_payloads import TerraEnvelope, parse_event
 
 router = APIRouter(tags=["webhooks"])
 log = structlog.get_logger(__name__)
-MAX_BODY_BYTES = 10 * 1024 * 1024  # Terra chunks large requests to at most 10 MB per payload
+CONTENT_TRACE_PREFIX = "sha256:"  # trace id of a delivery that came without X-Terra-Trace-Id (issue 13 §2)
 PROCESS_TASK = "process_webhook_delivery"
 
 
@@ -87,6 +93,14 @@ def store_delivery(system: System, body: str, event: TerraEnvelope, trace_id: st
     return delivery.id
 
 
+def dedupe_key(trace_id: str | None, raw: bytes) -> str:
+    """The key a delivery is deduplicated by: its `X-Terra-Trace-Id`, else `sha256:<hex of the raw body>` (issue 13
+    §2), so a resent body without a trace id is stored and credited once."""
+    if trace_id and trace_id.strip():
+        return trace_id.strip()
+    return CONTENT_TRACE_PREFIX + hashlib.sha256(raw).hexdigest()
+
+
 def enqueue(system: System, delivery_id: uuid.UUID) -> None:
     """Hand the delivery to the queue. A failure here loses nothing: the sweeper re-enqueues stored deliveries."""
     try:
@@ -98,10 +112,10 @@ def enqueue(system: System, delivery_id: uuid.UUID) -> None:
 @router.post("/webhooks/terra", summary="Terra webhook (signed)", responses={401: {}, 400: {}, 413: {}})
 async def terra_webhook(request: Request, system: SystemDep) -> JSONResponse:
     settings = system.settings
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
+    raw = await request.body()  # counted while read by app.web.protections (413 beyond the limit)
+    if len(raw) > settings.webhook_max_body_bytes:
         metrics.webhook_delivery("invalid")
-        return problem_response(413, detail="webhook body larger than 10 MB")
+        return problem_response(413, detail=f"webhook body larger than {settings.webhook_max_body_bytes} bytes")
     try:
         signed_at = signature.verify(raw, signature.signature_header(request.headers), settings.terra_signing_secret,
                          tolerance=settings.terra_signature_tolerance_seconds or None)
@@ -113,7 +127,10 @@ async def terra_webhook(request: Request, system: SystemDep) -> JSONResponse:
         )
     try:
         body = raw.decode("utf-8")
-        event = parse_event(json.loads(body))
+        event = parse_event(load_json(raw, settings.json_max_depth))
+    except UnsafeJson as exc:
+        metrics.webhook_delivery("invalid")
+        return problem_response(400, "Refused JSON", str(exc))
     except UnicodeDecodeError:
         metrics.webhook_delivery("invalid")
         return problem_response(400, "Malformed body", "the webhook body must be UTF-8 encoded JSON")
@@ -123,7 +140,7 @@ async def terra_webhook(request: Request, system: SystemDep) -> JSONResponse:
     except InvalidInput as exc:
         metrics.webhook_delivery("invalid")
         return problem_response(400, "Invalid webhook payload", exc.detail, errors=exc.extra.get("errors"))
-    trace_id = request.headers.get("x-terra-trace-id")
+    trace_id = dedupe_key(request.headers.get("x-terra-trace-id"), raw)
     delivery_id = await run_in_threadpool(
         store_delivery, system, body, event, trace_id,
         _ordering_ts(request.headers.get("x-terra-ordering-timestamp"), signed_at),

@@ -5,6 +5,10 @@ webhooks, the 15-minute poll, the demo seed and the real-data replay.
 `PointsCredited`; a connection made or re-made records `TrackerConnected`). Data events upsert the connection's daily
 summaries and activity sessions (a payload older than the stored one by ordering timestamp does not overwrite it) and
 recompute the points of the affected platform days. Connection events keep `tracker_connections` in step with Terra.
+
+Days older than the credit window (`credit_window_days`, the app passes `DAY_CREDIT_WINDOW_DAYS`, default 35; issue
+13 §2) are stored like any other but earn nothing: their points are never computed, so a delivery carrying a year of
+old data cannot credit a year of points today.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -108,18 +112,29 @@ def _data_connection(session: UnitOfWork, terra_user: TerraUser,
     return conn, ledger.lock_user(session, conn.user_id)
 
 
+def creditable_days(days: set[date], today: date, credit_window_days: int | None) -> set[date]:
+    """The `days` that may still earn points: not older than `credit_window_days` before `today` (all of them when
+    the window is None). Issue 13 §2."""
+    if credit_window_days is None:
+        return set(days)
+    oldest = today - timedelta(days=credit_window_days)
+    return {day for day in days if day >= oldest}
+
+
 def _recompute_days(session: UnitOfWork, conn: TrackerConnection, user: User, days: set[date], clock: Clock,
-                    outcome: IngestOutcome) -> None:
-    """Stamp the connection's last delivery and recompute the points of every touched platform day (one batched
-    run, `domain.points.engine.recompute_days`, on the member's row locked by `_data_connection`)."""
+                    outcome: IngestOutcome, credit_window_days: int | None = None) -> None:
+    """Stamp the connection's last delivery and recompute the points of every touched platform day inside the credit
+    window (older days stay stored and earn nothing; issue 13 §2) in one batched run
+    (`domain.points.engine.recompute_days`, on the member's row locked by `_data_connection`)."""
     conn.last_webhook_at = clock()
     session.add(conn)
     session.flush()
+    days = creditable_days(days, platform_day(conn.last_webhook_at), credit_window_days)
     _record_changes(outcome, recompute_days(session, conn.user_id, days, clock, locked_user=user))
 
 
 def _apply_daily(session: UnitOfWork, event: DailyEvent, ordering_ts: int, delivery_id: uuid.UUID | None,
-                 clock: Clock, outcome: IngestOutcome) -> None:
+                 clock: Clock, outcome: IngestOutcome, credit_window_days: int | None = None) -> None:
     found = _data_connection(session, event.user, outcome)
     if found is None:
         return
@@ -163,11 +178,11 @@ def _apply_daily(session: UnitOfWork, event: DailyEvent, ordering_ts: int, deliv
         row.updated_at = now
         session.add(row)
         days.add(day)
-    _recompute_days(session, conn, user, days, clock, outcome)
+    _recompute_days(session, conn, user, days, clock, outcome, credit_window_days)
 
 
 def _apply_activity(session: UnitOfWork, event: ActivityEvent, ordering_ts: int, clock: Clock,
-                    outcome: IngestOutcome) -> None:
+                    outcome: IngestOutcome, credit_window_days: int | None = None) -> None:
     found = _data_connection(session, event.user, outcome)
     if found is None:
         return
@@ -203,7 +218,7 @@ def _apply_activity(session: UnitOfWork, event: ActivityEvent, ordering_ts: int,
         row.updated_at = now
         session.add(row)
         days.add(row.platform_day)
-    _recompute_days(session, conn, user, days, clock, outcome)
+    _recompute_days(session, conn, user, days, clock, outcome, credit_window_days)
 
 
 def _apply_auth(session: UnitOfWork, event: UserEvent, clock: Clock, outcome: IngestOutcome) -> None:
@@ -254,18 +269,20 @@ def _apply_reauth(session: UnitOfWork, event: ReauthEvent, clock: Clock, outcome
 
 
 def apply_event(session: UnitOfWork, payload: dict | TerraEnvelope, *, ordering_ts: int,
-                delivery_id: uuid.UUID | None = None, clock: Clock = utcnow) -> IngestOutcome:
+                delivery_id: uuid.UUID | None = None, clock: Clock = utcnow,
+                credit_window_days: int | None = None) -> IngestOutcome:
     """Apply one Terra webhook body (decoded JSON or a parsed envelope) in the caller's transaction.
 
-    `ordering_ts` is Terra's `X-Terra-Ordering-Timestamp` (unix ms). Handled: daily, activity, auth, deauth,
+    `ordering_ts` is Terra's `X-Terra-Ordering-Timestamp` (unix ms); days older than `credit_window_days` before
+    today earn nothing (None: no window; issue 13 §2). Handled: daily, activity, auth, deauth,
     user_reauth, access_revoked, connection_error; other types are acknowledged as `ignored`. Raises `InvalidInput`
     for a wrong shape (nothing is written)."""
     event = payload if isinstance(payload, TerraEnvelope) else parse_event(payload)
     outcome = IngestOutcome(event_type=event.type)
     if isinstance(event, DailyEvent):
-        _apply_daily(session, event, ordering_ts, delivery_id, clock, outcome)
+        _apply_daily(session, event, ordering_ts, delivery_id, clock, outcome, credit_window_days)
     elif isinstance(event, ActivityEvent):
-        _apply_activity(session, event, ordering_ts, clock, outcome)
+        _apply_activity(session, event, ordering_ts, clock, outcome, credit_window_days)
     elif event.type == "auth" and isinstance(event, UserEvent):
         _apply_auth(session, event, clock, outcome)
     elif event.type in {"deauth", "access_revoked"} and isinstance(event, UserEvent):
@@ -280,8 +297,10 @@ def apply_event(session: UnitOfWork, payload: dict | TerraEnvelope, *, ordering_
     return outcome
 
 
-def process_delivery(session: UnitOfWork, delivery_id: uuid.UUID, clock: Clock = utcnow) -> IngestOutcome:
-    """Process a stored webhook delivery once: apply it and mark it `processed` or `ignored`.
+def process_delivery(session: UnitOfWork, delivery_id: uuid.UUID, clock: Clock = utcnow,
+                     credit_window_days: int | None = None) -> IngestOutcome:
+    """Process a stored webhook delivery once: apply it (`apply_event`, with `credit_window_days`) and mark it
+    `processed` or `ignored`.
 
     A delivery already processed or ignored is not applied again (its outcome is reported as `ignored`).
     Raises NotFound for an unknown id; any error propagates so the caller's transaction rolls back."""
@@ -291,7 +310,8 @@ def process_delivery(session: UnitOfWork, delivery_id: uuid.UUID, clock: Clock =
     if delivery.status in {DeliveryStatus.processed.value, DeliveryStatus.ignored.value}:
         return IngestOutcome(event_type=delivery.event_type).ignore("already processed")
     outcome = apply_event(session, json.loads(delivery.body or "null"),
-                          ordering_ts=delivery.ordering_ts or 0, delivery_id=delivery.id, clock=clock)
+                          ordering_ts=delivery.ordering_ts or 0, delivery_id=delivery.id, clock=clock,
+                          credit_window_days=credit_window_days)
     delivery.status = outcome.status
     delivery.error = outcome.message[:1000] if outcome.message else None
     delivery.attempts += 1

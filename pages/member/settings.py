@@ -11,6 +11,7 @@ import json
 
 from nicegui import app, ui
 
+from app.security.ratelimit import RateLimited
 from app.services import accounts
 from app.web.auth import SESSION_KEY, sign_out
 from components.page import PageContext, member_page
@@ -82,7 +83,10 @@ class settings_view:  # noqa: N801
         self.change_button.props("loading")
         try:
             await self.ctx.call(accounts.change_password, member.id, self.current.value or "", self.new.value or "",
-                                keep_session_token_hash=token_hash(token) if token else None)
+                                keep_session_token_hash=token_hash(token) if token else None, ip=self.ctx.ip)
+        except RateLimited as exc:  # issue 13 §6
+            ui.notify(exc.detail, type="warning")
+            return
         except DomainError as exc:
             field = exc.extra.get("field")
             _show_error(self.current if field == "current_password" else self.new, exc.detail)
@@ -114,7 +118,10 @@ class settings_view:  # noqa: N801
         if member is None:
             return
         try:
-            await self.ctx.call(accounts.delete_account, member.id, self.delete_password.value or "")
+            await self.ctx.call(accounts.delete_account, member.id, self.delete_password.value or "", self.ctx.ip)
+        except RateLimited as exc:  # issue 13 §6
+            _show_error(self.delete_password, exc.detail)
+            return
         except DomainError as exc:
             _show_error(self.delete_password, exc.detail)
             return

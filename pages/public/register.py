@@ -10,6 +10,7 @@ from datetime import date
 
 from nicegui import ui
 
+from app.security.ratelimit import RateLimited
 from app.services import signup
 from components.auth_card import auth_card, field_error
 from components.page import PageContext, public_page
@@ -67,9 +68,12 @@ def register_page(ctx: PageContext) -> None:
             await ctx.call(
                 signup.register_account, email=email.value or "", password=password.value or "",
                 date_of_birth=born, state=state.value or "", display_name=name.value or "",
-                accept_terms=bool(terms.value), base_url=ctx.base_url)
+                accept_terms=bool(terms.value), ip=ctx.ip)
         except InvalidInput as exc:
             show(exc.extra.get("errors") or [])  # type: ignore[arg-type]
+            return
+        except RateLimited as exc:  # issue 13 §6
+            ui.notify(exc.detail, type="warning")
             return
         finally:
             button.props(remove="loading")

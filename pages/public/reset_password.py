@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.security.ratelimit import RateLimited
 from app.services import signup
 from components.auth_card import auth_card, field_error
 from components.page import PageContext, public_page
@@ -27,7 +28,12 @@ def forgot_password_page(ctx: PageContext) -> None:
         if not (email.value or "").strip():
             return
         button.props("loading")
-        await ctx.call(signup.forgot_password, email.value, ctx.base_url)
+        try:
+            await ctx.call(signup.forgot_password, email.value, ctx.ip)
+        except RateLimited as exc:  # issue 13 §6
+            button.props(remove="loading")
+            ui.notify(exc.detail, type="warning")
+            return
         card.clear()
         with card:
             ui.label(SENT).classes("text-sm text-slate-700").mark("reset-sent")

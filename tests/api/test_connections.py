@@ -68,8 +68,9 @@ def test_initiate_returns_the_widget_and_records_a_pending_connection(client: Te
     assert widget["url"].endswith(f"/widget/{widget['session_id']}") and widget["expires_in"] == 900
     session = terra.sim.sessions[widget["session_id"]]
     assert session.providers == ["OURA"] and session.reference_id == str(built.user_id)
-    assert session.success_url == "http://testserver/connections/callback"
-    assert session.failure_url == "http://testserver/connections/failed?resource=OURA"
+    site = current().settings.site_url  # issue 13 §1: the configured site, never the request's Host (testserver)
+    assert session.success_url == f"{site}/connections/callback"
+    assert session.failure_url == f"{site}/connections/failed?resource=OURA"
     call = terra.api_requests("/auth/generateWidgetSession")[0]
     assert call["headers"]["dev-id"] == terra.config.dev_id and call["headers"]["x-api-key"] == terra.config.api_key
     body = client.get("/api/v1/connections", headers=bearer(built.user_id)).json()

@@ -15,6 +15,8 @@ from app.system import System
 from domain.models import OutboxMessage, User
 from tests.support.accounts import create_account
 from tests.support.db import read_session
+from tests.support.jobs import run_queued
+from tests.support.system import current
 
 PASSWORD = "correct horse battery"
 
@@ -87,6 +89,7 @@ async def test_forgot_and_reset_password_pages(user: SimUser) -> None:
     user.find(marker="email").type("forgetful@example.com")
     user.find(marker="send-reset").click()
     await user.should_see(marker="reset-sent", retries=300)
+    run_queued(current())  # the request only enqueued the lookup (issue 13 §6)
     await user.open(_link_in_latest_email("/reset-password"))
     user.find(marker="new_password").type("password123")
     user.find(marker="set-password").click()
@@ -100,6 +103,7 @@ async def test_dev_mailbox_does_not_exist_in_prod(user: SimUser, system_factory:
                                                   serve: Callable[[System], None]) -> None:
     await user.open("/dev/mailbox")
     await user.should_see("No emails yet.")
-    serve(system_factory(env=Env.prod, storage_secret="prod-storage-secret-for-this-test"))
+    serve(system_factory(env=Env.prod, storage_secret="prod-storage-secret-for-this-test",
+                         public_base_url="http://test"))  # prod accepts only its own Host (issue 13 §1)
     response = await user.http_client.get("/dev/mailbox")
     assert response.status_code == 404

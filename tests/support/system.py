@@ -48,6 +48,7 @@ def make_settings(var: Path, database_url: str = "sqlite://", **overrides: Any) 
         "jwt_private_key_path": var / "jwt_private.pem", "jwt_public_key_path": var / "jwt_public.pem",
         "huey_sqlite_path": var / "huey.db", "media_dir": var / "media", "terra_signing_secret": SIGNING_SECRET,
         "password_hash_fast": True, "huey_embedded": False,
+        "day_credit_window_days": 0,  # the fixtures post 2016 days (the Fitbit dataset); tests of the window set it
     }
     values.update(overrides)
     return Settings(**values)

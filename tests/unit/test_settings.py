@@ -22,9 +22,22 @@ def test_prod_refuses_the_public_dev_secrets(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("ENV", "prod")
     monkeypatch.delenv("STORAGE_SECRET", raising=False)
     monkeypatch.setenv("TERRA_SIGNING_SECRET", "dev-terra-signing-secret")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
     with pytest.raises(SettingsError) as refused:
         load_settings()
     assert "STORAGE_SECRET" in str(refused.value) and "TERRA_SIGNING_SECRET" in str(refused.value)
+    assert "PUBLIC_BASE_URL" in str(refused.value)  # issue 13 §1: links come from configuration only
     monkeypatch.setenv("STORAGE_SECRET", "s3cret-from-the-vault")
     monkeypatch.setenv("TERRA_SIGNING_SECRET", "whsec-from-terra-dashboard")
-    assert load_settings().env == "prod"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://fittrack.example/")
+    settings = load_settings()
+    assert settings.env == "prod" and settings.public_url("/login") == "https://fittrack.example/login"
+    assert settings.allowed_hosts == ["fittrack.example"] and settings.site_origin == "https://fittrack.example"
+
+
+@pytest.mark.parametrize("value", ["fittrack.example", "ftp://fittrack.example", "https://x.example/?a=1", "https://"])
+def test_public_base_url_must_be_an_absolute_http_url(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("PUBLIC_BASE_URL", value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "  PUBLIC_BASE_URL:" in str(refused.value)
