@@ -22,14 +22,13 @@ all under one hash tag so a cluster keeps them together:
 Earned points in a period never go down (PRODUCT.md §4), so every write is an atomic "upsert unless lower" Lua
 script: a rebuild from an older database snapshot can never undo a fresher `refresh_member`.
 When Redis cannot be reached, reads fall back to the database's standings projection
-(`domain.competition.leaderboards.read_projection`) and Redis is left alone for `DOWN_BACKOFF` before it is tried
-again; writes are best effort (the after-commit effects log their failures; `rebuild` repairs).
+(`domain.competition.leaderboards.read_projection`) and Redis is left alone while the `boards` circuit breaker is open
+(`app.adapters.redis_guard`); writes are best effort (the after-commit effects log their failures; `rebuild` repairs).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +37,7 @@ from typing import cast
 import redis
 from sqlmodel import Session
 
+from app.adapters.redis_guard import RedisGuard
 from domain.accounts.tiers import BOARD_CODES
 from domain.competition.leaderboards import (
     AROUND,
@@ -63,7 +63,6 @@ _REACHED_MAX = 10**17 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BATCH = 2000
 NAMES_TTL = timedelta(hours=1)
-DOWN_BACKOFF = 5.0  # seconds without trying Redis after it failed
 SOCKET_TIMEOUT = 0.5  # seconds: a hung Redis costs a read at most this before the database answers
 _log = logging.getLogger("fittrack.leaderboard_store")
 _INVERT = str.maketrans("0123456789abcdef", "fedcba9876543210")
@@ -352,35 +351,33 @@ def _write_names(client: redis.Redis | redis.client.Pipeline, zkey: str, period:
 
 class RedisBoardStore:
     """`domain.competition.leaderboards.BoardStore` backed by Redis sorted sets: pass it as `get_board(...,
-    store=...)`. Correct with Redis down: a failed read is answered from the database's standings projection, and
-    Redis is not tried again for `DOWN_BACKOFF` seconds."""
+    store=...)`. Correct with Redis down (issue 13 §3): reads go through the `boards` circuit breaker
+    (`app.adapters.redis_guard`), so a failed read — and every read while the circuit is open — is answered from the
+    database's standings projection; refreshes are skipped meanwhile (the periodic rebuild, or "Rebuild now" on the
+    system page, brings Redis up to date)."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, guard: RedisGuard | None = None) -> None:
         self.client = client
-        self._down_until = 0.0
+        self.guard = guard or RedisGuard("boards")
 
     def read_board(self, session: Session, *, board: str, period: Period, day: date,
                    viewer_id: uuid.UUID | None, limit: int, around: int) -> Board:
-        if time.monotonic() >= self._down_until:
-            try:
-                return read_board(session, self.client, board=board, period=period, day=day, viewer_id=viewer_id,
-                                  limit=limit, around=around)
-            except redis.RedisError as error:
-                self._down_until = time.monotonic() + DOWN_BACKOFF
-                _log.warning("leaderboard_store.unavailable: %s; reading the database for %.0f s", error,
-                             DOWN_BACKOFF)
-        return read_projection(session, board=board, period=period, day=day, viewer_id=viewer_id, limit=limit,
-                               around=around)
+        return self.guard.call(
+            lambda: read_board(session, self.client, board=board, period=period, day=day, viewer_id=viewer_id,
+                               limit=limit, around=around),
+            lambda: read_projection(session, board=board, period=period, day=day, viewer_id=viewer_id, limit=limit,
+                                    around=around))
 
     def refresh_member(self, session: Session, user_id: uuid.UUID, days: Sequence[date]) -> int:
-        """`refresh_member` on this store's Redis."""
-        return refresh_member(session, self.client, user_id, days)
+        """`refresh_member` on this store's Redis (0 while Redis fails)."""
+        return self.guard.call(lambda: refresh_member(session, self.client, user_id, days), lambda: 0)
 
     def rebuild(self, session: Session, boards: Iterable[str] | None = None, *, day: date | None = None) -> int:
         """`rebuild` on this store's Redis."""
         return rebuild(session, self.client, boards, day=day)
 
 
-def build_store(redis_url: str | None) -> RedisBoardStore | None:
-    """The read store for `REDIS_URL`: Redis sorted sets when set, else None (boards are read from the database)."""
-    return RedisBoardStore(client_for(redis_url)) if redis_url else None
+def build_store(redis_url: str | None, guard: RedisGuard | None = None) -> RedisBoardStore | None:
+    """The read store for `REDIS_URL`: Redis sorted sets when set (`guard`: its circuit breaker), else None (boards
+    are read from the database)."""
+    return RedisBoardStore(client_for(redis_url), guard) if redis_url else None
