@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,7 +19,10 @@ from fastapi.testclient import TestClient
 from app.adapters.redis_guard import FALLBACKS
 from app.cli.devserver import RedisProcess, running_redis
 from app.system import System
-from tests.support.members import PASSWORD, email_of, member
+from domain.shared.calendar import platform_day
+from domain.shared.types import utcnow
+from tests.support.api import bearer
+from tests.support.members import PASSWORD, email_of, member, send_daily
 
 # Timings are not asserted to the 0.5 s target here (a shared machine is noisy; `make bench` measures it): a frozen
 # Redis must cost one REDIS_TIMEOUT_SECONDS (0.25 s) per Redis use, never redis-py's unbounded wait — this bound only
@@ -129,3 +133,28 @@ def test_enqueue_skips_a_dead_redis_and_the_health_check_says_so(
     from app.services.system_status import check_redis
     check = check_redis(redis_system)
     assert check.state == "failed" and "fallback in use for" in check.detail and "queue" in check.detail
+
+
+def test_leaderboards_are_read_from_the_database_with_redis_frozen_or_gone(
+        redis_system: System, private_redis: RedisProcess, api_app: FastAPI) -> None:
+    api_app.state.system = redis_system
+    yesterday = platform_day(utcnow()) - timedelta(days=1)
+    runner, walker = member(display_name="Rae Runner"), member(display_name="Wes Walker")
+    send_daily(runner.terra_user_id, yesterday, steps=12_000)
+    send_daily(walker.terra_user_id, yesterday, steps=8_000)
+    headers = bearer(walker.user_id, system=redis_system)
+
+    def standings(client: TestClient) -> list[tuple[int, str, int]]:
+        response = client.get("/api/v1/leaderboards/alltime", headers=headers)
+        assert response.status_code == 200, response.text
+        return [(e["rank"], e["display_name"], e["points"]) for e in response.json()["entries"]]
+
+    with TestClient(api_app) as client:
+        from_redis = standings(client)
+        assert [name for _, name, _ in from_redis] == ["Rae Runner", "Wes Walker"]
+        with private_redis.frozen():
+            frozen, seconds = _timed(lambda: standings(client))
+        assert frozen == from_redis and seconds < NO_HANG
+        assert redis_system.redis["boards"].state in {"open", "half-open"}
+        private_redis.kill()
+        assert standings(client) == from_redis  # the standings projection in the database
