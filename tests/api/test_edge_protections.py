@@ -205,8 +205,8 @@ def _list_routes(app: FastAPI) -> list[tuple[str, int, int]]:
     for path, operations in app.openapi()["paths"].items():
         params = {p["name"]: p for p in operations.get("get", {}).get("parameters", []) if p["in"] == "query"}
         if {"page", "limit"} <= set(params):
-            maxima = [int(params[name]["schema"]["maximum"]) for name in ("page", "limit")]
-            routes.append((re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000001", path), *maxima))
+            page_max, limit_max = (int(params[name]["schema"]["maximum"]) for name in ("page", "limit"))
+            routes.append((re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000001", path), page_max, limit_max))
     return routes
 
 
