@@ -15,7 +15,7 @@ REPLAY_ARGS ?=
 TERRA_SIM_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup setup-test services run test bench lint format db-migrate db-seed db-reset worker replay terra-sim
+.PHONY: help setup setup-test services run test bench lint format db-migrate db-seed db-reset backup restore worker replay terra-sim
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -59,6 +59,15 @@ db-seed: db-migrate  ## demo accounts + synthetic population (idempotent; never 
 db-reset: setup  ## empty the database (SQLite: delete the file), then migrate and seed
 	@scripts/db_reset.sh
 	@$(MAKE) --no-print-directory db-seed
+
+backup: setup  ## consistent backup of DATABASE_URL into var/backups/ (SQLite backup API / pg_dump), with a manifest
+	$(PY) -m app.cli.backup backup $(if $(OUT),--out "$(OUT)",)
+
+restore: setup  ## replace DATABASE_URL's data with a backup: make restore FROM=var/backups/<file> (stop the app first)
+	@if [ -z "$(FROM)" ]; then echo "usage: make restore FROM=var/backups/<file>  (list: ls var/backups)" >&2; exit 2; fi
+	@read -r -p "Replace every row of the database named by DATABASE_URL with $(FROM)? [y/N] " answer; \
+	if [ "$$answer" = "y" ] || [ "$$answer" = "Y" ]; then $(PY) -m app.cli.backup restore "$(FROM)" --yes; \
+	else echo "[restore] cancelled"; exit 1; fi
 
 worker: setup  ## a Huey consumer process (with REDIS_URL); extra workers: make worker WORKER_ARGS='-w 4 -k thread -n'
 	.venv/bin/huey_consumer app.worker.huey $(WORKER_ARGS) -f

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     env: Env = Env.dev
     database_url: str = Field(default=f"sqlite:///{VAR / 'fittrack.db'}")
     redis_url: str | None = None
+    # issue 13 §3: connect/read timeout of the Redis clients of request paths, and how long a Redis use stays on its
+    # fallback after a failure before one call probes Redis again (seconds)
+    redis_timeout_seconds: float = Field(default=0.25, gt=0, le=10)
+    redis_circuit_reset_seconds: float = Field(default=5.0, gt=0, le=300)
     app_host: str = "127.0.0.1"
     app_port: int = Field(default=8080, ge=1, le=65535)
     storage_secret: str = "dev-only-storage-secret-change-me"

@@ -26,6 +26,7 @@ from app.adapters.jobs import JobQueue
 from app.adapters.leaderboard_store import RedisBoardStore, build_store
 from app.adapters.mailer import Mailer, mailer_for
 from app.adapters.pubsub import PubSub, build_pubsub
+from app.adapters.redis_guard import RedisGuards
 from app.adapters.terra.circuit import CircuitBreaker
 from app.security.jwt import AccessTokens
 from app.security.passwords import PasswordHasher
@@ -50,6 +51,7 @@ class System:
     - `jobs`: the Huey queue and its registered tasks (`tasks.register_tasks`);
     - `passwords`, `tokens`, `throttle`: Argon2id hashing, RS256 access tokens, rate limits;
     - `terra_circuit`: the Terra circuit breaker (state in `cache`, shared by every process);
+    - `redis`: one circuit breaker per Redis use, with its fallback (issue 13 §3, `app.adapters.redis_guard`);
     - `clock`: "now" as an aware UTC datetime;
     - `effects`: the policies and after-commit effects of domain events."""
 
@@ -64,6 +66,7 @@ class System:
     tokens: AccessTokens
     throttle: Throttle
     terra_circuit: CircuitBreaker
+    redis: RedisGuards = field(default_factory=RedisGuards)
     clock: Clock = utcnow
     effects: Effects = field(init=False)
 
@@ -97,18 +100,20 @@ def build_system(settings: Settings, *, clock: Clock = utcnow, passwords: Passwo
                  tokens: AccessTokens | None = None) -> System:
     """Build every adapter for `settings` (no connection is opened yet, except loading or creating the JWT key
     files). `passwords` / `tokens` replace the defaults (tests pass cheap hashing and a session-wide key pair)."""
-    cache = build_cache(settings)
+    guards = RedisGuards.for_settings(settings)
+    cache = build_cache(settings, guards["cache"])
     return System(
         settings=settings,
         db=Database.from_url(settings.database_url),
         cache=cache,
-        pubsub=build_pubsub(settings),
+        pubsub=build_pubsub(settings, guards["pubsub"]),
         boards=build_store(settings.redis_url),
         mailer=mailer_for(settings),
-        jobs=JobQueue.for_settings(settings),
+        jobs=JobQueue.for_settings(settings, guards["queue"]),
         passwords=passwords or PasswordHasher.for_settings(settings),
         tokens=tokens or AccessTokens.for_settings(settings),
-        throttle=Throttle.for_settings(settings),
+        throttle=Throttle.for_settings(settings, guards["throttle"]),
         terra_circuit=CircuitBreaker.from_settings(settings, cache=cache),
+        redis=guards,
         clock=clock,
     )

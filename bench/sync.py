@@ -112,7 +112,12 @@ async def _phase(system: System, name: str, ids: list[uuid.UUID], make_client: A
     }
 
 
-def run(connections: int = 1000, concurrency: int = 2, database_url: str | None = None) -> dict[str, Any]:
+def run(connections: int = 1000, concurrency: int = 2, database_url: str | None = None,
+        quick: bool = False) -> dict[str, Any]:
+    """Sync `connections` tracker connections (100 with `quick`) against the Terra stand-in, `concurrency` at a
+    time; figures as in `markdown`."""
+    if quick:
+        connections = min(connections, 100)
     load = os.getloadavg()
     system = _prepare_system(database_url)
     try:
@@ -193,18 +198,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     (RESULTS / "sync.md").write_text(markdown(result))
     print(markdown(result))
     return result
-
-
-def from_runner(quick: bool, errors: dict[str, str]) -> dict[str, Any] | None:
-    """For `python -m bench`: run with the defaults (`--quick`: 100 connections); a failure is recorded in `errors`
-    under "sync" instead of raised, so the other benchmarks still report."""
-    try:
-        return main(["--connections", "100"] if quick else [])
-    except Exception:  # noqa: BLE001 - recorded for the summary
-        import traceback
-
-        errors["sync"] = traceback.format_exc()
-        return None
 
 
 if __name__ == "__main__":

@@ -17,11 +17,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import redis
 import structlog
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, Result, TaskWrapper
 from huey.consumer import Consumer
 
+from app.adapters.redis_guard import RedisGuard
 from app.settings import Settings
 
 QUEUE_NAME = "fittrack"
@@ -32,7 +34,11 @@ _SIGNALS = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP",
 def build_huey(settings: Settings) -> Huey:
     """A Huey instance for `settings`: RedisHuey when `REDIS_URL` is set, else SqliteHuey (parent dir created)."""
     if settings.redis_url:
-        return RedisHuey(QUEUE_NAME, url=settings.redis_url)
+        # bounded socket waits (issue 13 §3): above the consumer's 1 s blocking read, so a frozen Redis fails an
+        # enqueue in ~1.5 s once and the `queue` circuit then skips Redis until it answers again
+        pool = redis.ConnectionPool.from_url(settings.redis_url, socket_timeout=1.5,
+                                             socket_connect_timeout=settings.redis_timeout_seconds)
+        return RedisHuey(QUEUE_NAME, connection_pool=pool)
     path = Path(settings.huey_sqlite_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(QUEUE_NAME, filename=str(path))
@@ -45,16 +51,17 @@ class UnknownTask(LookupError):
 class JobQueue:
     """One Huey instance, the tasks registered on it by name, and (embedded mode) its in-process consumer."""
 
-    def __init__(self, huey: Huey) -> None:
+    def __init__(self, huey: Huey, guard: RedisGuard | None = None) -> None:
         self.huey = huey
+        self._guard = guard if isinstance(huey, RedisHuey) else None
         self._tasks: dict[str, TaskWrapper] = {}
         self._consumer: Consumer | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> JobQueue:
-        """The queue for `settings` (`build_huey`)."""
-        return cls(build_huey(settings))
+    def for_settings(cls, settings: Settings, guard: RedisGuard | None = None) -> JobQueue:
+        """The queue for `settings` (`build_huey`); `guard` is the `queue` circuit breaker of a Redis queue."""
+        return cls(build_huey(settings), guard)
 
     def add(self, task: TaskWrapper) -> TaskWrapper:
         """Register a task (by its Huey name) so it can be enqueued by name; returns it (usable as a decorator)."""
@@ -74,8 +81,13 @@ class JobQueue:
         return sorted(self._tasks)
 
     def enqueue(self, name: str, *args: Any) -> Result | None:
-        """Enqueue task `name` with `args`; returns Huey's result handle (None in immediate mode)."""
-        return self.task(name)(*args)
+        """Enqueue task `name` with `args`; returns Huey's result handle (None in immediate mode, and None when
+        Redis fails or its circuit is open: the work is then left to the sweepers, which re-enqueue stored
+        deliveries and queued mail — issue 13 §3). Raises `UnknownTask`."""
+        task = self.task(name)
+        if self._guard is None:
+            return task(*args)
+        return self._guard.call(lambda: task(*args), lambda: None)
 
     def pending_count(self) -> int:
         """Tasks waiting in the queue."""

@@ -6,7 +6,9 @@
 
 `InProcessPubSub` (default) hands messages to listeners' asyncio queues with `loop.call_soon_threadsafe`;
 `RedisPubSub` (`REDIS_URL` set) publishes JSON on channel `fittrack:<topic>` with redis-py and listens with
-`redis.asyncio`, so events cross processes (separate Huey workers, several web instances).
+`redis.asyncio`, so events cross processes (separate Huey workers, several web instances). While Redis fails
+(issue 13 §3, `app.adapters.redis_guard`), `RedisPubSub` publishes in-process instead and its listeners receive those
+messages too, so the pages of the publishing instance stay live; its subscription reconnects on its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import redis
 import redis.asyncio as aioredis
 import structlog
 
+from app.adapters.redis_guard import RedisGuard, client
 from app.settings import Settings
 
 CHANNEL_PREFIX = "fittrack:"
@@ -75,28 +78,67 @@ class InProcessPubSub:
 
 
 class RedisPubSub:
-    """Publish/subscribe through Redis channels `fittrack:<topic>` with JSON payloads."""
+    """Publish/subscribe through Redis channels `fittrack:<topic>` with JSON payloads, with an in-process fallback
+    while Redis fails (module docstring). `timeout` (seconds) bounds every Redis call; `guard` is the `pubsub`
+    circuit breaker; `retry_seconds` is the pause before a failed subscription is tried again."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, timeout: float = 0.25, guard: RedisGuard | None = None,
+                 retry_seconds: float = 1.0) -> None:
         self.url = url
-        self._client = redis.Redis.from_url(url)
+        self.timeout = timeout
+        self.retry_seconds = retry_seconds
+        self._client = client(url, timeout)
+        self._guard = guard or RedisGuard("pubsub")
+        self.local = InProcessPubSub()
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        """PUBLISH the JSON payload; a Redis outage is logged, not raised (live updates are best-effort)."""
-        try:
-            self._client.publish(CHANNEL_PREFIX + topic, json.dumps(payload, default=str))
-        except redis.RedisError as exc:
-            _log.warning("pubsub.publish_failed", topic=topic, error=str(exc))
+        """PUBLISH the JSON payload; while Redis fails it goes to this process's listeners instead (never raised:
+        live updates are best-effort)."""
+        raw = json.dumps(payload, default=str)
+        self._guard.call(lambda: self._client.publish(CHANNEL_PREFIX + topic, raw),
+                         lambda: self.local.publish(topic, payload))
 
     async def listen(self, topic: str) -> AsyncGenerator[dict[str, Any], None]:
-        """Yield payloads from `fittrack:<topic>`; the subscription is confirmed before the first wait, so anything
-        published after the first `__anext__` started waiting is received."""
-        client = aioredis.Redis.from_url(self.url)
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(CHANNEL_PREFIX + topic)
+        """Yield payloads from `fittrack:<topic>` and those published in-process during a Redis outage, from now on.
+        The Redis subscription is confirmed before the first wait and re-established after a failure, so the
+        iterator never ends on a Redis error."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def from_local() -> None:
+            async for payload in self.local.listen(topic):
+                queue.put_nowait(payload)
+
+        async def from_redis() -> None:
             while True:
-                message = await pubsub.get_message(timeout=1.0)
+                try:
+                    async for payload in self._subscribe(topic):
+                        queue.put_nowait(payload)
+                except (TimeoutError, redis.RedisError, OSError) as exc:
+                    _log.warning("pubsub.listen_failed", topic=topic, error=f"{type(exc).__name__}: {exc}"[:200])
+                    if isinstance(exc, redis.RedisError):
+                        self._guard.record_failure(exc)
+                await asyncio.sleep(self.retry_seconds)
+
+        before = self.local.listener_count(topic)
+        tasks = [asyncio.create_task(from_local()), asyncio.create_task(from_redis())]
+        while self.local.listener_count(topic) <= before:  # subscribed locally before the caller publishes
+            await asyncio.sleep(0)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _subscribe(self, topic: str) -> AsyncGenerator[dict[str, Any], None]:
+        connection = aioredis.Redis.from_url(self.url, socket_connect_timeout=self.timeout)
+        pubsub = connection.pubsub(ignore_subscribe_messages=True)
+        try:
+            await asyncio.wait_for(pubsub.subscribe(CHANNEL_PREFIX + topic), self.timeout * 4)
+            self._guard.record_success()
+            while True:
+                message = await asyncio.wait_for(pubsub.get_message(timeout=1.0), 1.0 + self.timeout * 4)
                 if message is None or message.get("type") != "message":
                     continue
                 try:
@@ -107,9 +149,12 @@ class RedisPubSub:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
             with contextlib.suppress(Exception):
-                await client.aclose()
+                await connection.aclose()
 
 
-def build_pubsub(settings: Settings) -> PubSub:
-    """`RedisPubSub` when `REDIS_URL` is set, else a new `InProcessPubSub` (the `System` builds one per process)."""
-    return RedisPubSub(settings.redis_url) if settings.redis_url else InProcessPubSub()
+def build_pubsub(settings: Settings, guard: RedisGuard | None = None) -> PubSub:
+    """`RedisPubSub` when `REDIS_URL` is set (guarded by `guard`), else a new `InProcessPubSub` (the `System` builds
+    one per process)."""
+    if settings.redis_url:
+        return RedisPubSub(settings.redis_url, timeout=settings.redis_timeout_seconds, guard=guard)
+    return InProcessPubSub()

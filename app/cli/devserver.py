@@ -183,3 +183,78 @@ def child_system(app: AppProcess) -> Iterator[System]:
         yield system
     finally:
         system.close()
+
+
+class RedisProcess:
+    """A private `redis-server` (nothing persisted) on a free port, for outage drills: `freeze()` / `thaw()`
+    (SIGSTOP / SIGCONT: a Redis that accepts connections but never answers), `kill()` and `start()` again on the
+    same port (`url` stays valid). Use `running_redis(workdir)`."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """`redis://127.0.0.1:<port>/0`."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers PING (at most `timeout` seconds; raises redis' error)."""
+        import redis
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        probe = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    probe.ping()
+                    return
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)  # the server's socket is not up yet: nothing to await
+        finally:
+            probe.close()
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel, nothing is answered."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after `freeze`."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Frozen for the block, thawed after it (also on error)."""
+        self.freeze()
+        try:
+            yield
+        finally:
+            self.thaw()
+
+    def kill(self) -> None:
+        """SIGKILL and wait: connections are refused until `start()`."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.kill()
+            self.process.wait()
+
+
+@contextlib.contextmanager
+def running_redis(workdir: Path) -> Iterator[RedisProcess]:
+    """A started `RedisProcess` under `workdir`, killed on exit."""
+    server = RedisProcess(workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

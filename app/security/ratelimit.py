@@ -11,7 +11,9 @@ Limits from the `limits` library:
   registration and forgot-password 10 per hour per IP, and together at most 5 per hour per email address (so at
   most 5 mails an hour reach one mailbox through them); current-password checks (`PUT /users/me/password`,
   `DELETE /users/me`, the settings page) 5 per 15 minutes per account and 20 per hour per IP.
-Storage: in memory by default; Redis (`REDIS_URL`) when set, so limits hold across instances.
+Storage: in memory by default; Redis (`REDIS_URL`) when set, so limits hold across instances. While Redis fails
+(issue 13 §3, `app.adapters.redis_guard`) the limits are counted in this process's memory instead, so sign-in keeps
+working (and stays throttled per instance) and no request waits on a dead Redis.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
+from app.adapters.redis_guard import RedisGuard
 from app.settings import Settings
 from domain.accounts.users import normalize_email
 
@@ -40,6 +45,7 @@ SENSITIVE_LIMITS: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
     "password-check": (parse("5/15 minutes"), parse("20/hour")),
 }
 _SHARED_BUCKET = {"register": "mail-address", "forgot-password": "mail-address", "password-check": "password-check"}
+T = TypeVar("T")
 
 
 class RateLimited(Exception):
@@ -58,41 +64,61 @@ class Throttle:
     - `hit(item, *identifiers)`: one generic hit (e.g. "sync now"), True when allowed;
     - `retry_after(item, *identifiers)`: whole seconds until the window frees a slot."""
 
-    def __init__(self, storage_uri: str = "memory://") -> None:
-        storage = storage_from_string(storage_uri)
+    def __init__(self, storage_uri: str = "memory://", *, timeout: float = 0.25,
+                 guard: RedisGuard | None = None) -> None:
+        options: dict[str, float] = {}
+        if storage_uri.startswith(("redis://", "rediss://", "unix://")):
+            options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        storage = storage_from_string(storage_uri, **options)
         self.limiter = MovingWindowRateLimiter(storage)
         self.locks = FixedWindowRateLimiter(storage)  # a fixed window starts at its first hit: the lock's start
+        fallback = MemoryStorage()
+        self._fallback = MovingWindowRateLimiter(fallback)
+        self._fallback_locks = FixedWindowRateLimiter(fallback)
+        self._guard = guard or RedisGuard("throttle")
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> Throttle:
-        """Redis storage when `REDIS_URL` is set (limits hold across instances), else memory."""
-        return cls(settings.redis_url or "memory://")
+    def for_settings(cls, settings: Settings, guard: RedisGuard | None = None) -> Throttle:
+        """Redis storage when `REDIS_URL` is set (limits hold across instances; `guard` is its circuit breaker),
+        else memory."""
+        return cls(settings.redis_url or "memory://", timeout=settings.redis_timeout_seconds, guard=guard)
+
+    def _call(self, use: Callable[[MovingWindowRateLimiter], T]) -> T:
+        """`use(limiter)` on the configured storage, or on the in-memory fallback while Redis fails."""
+        return self._guard.call(lambda: use(self.limiter), lambda: use(self._fallback))
+
+    def _call_locks(self, use: Callable[[FixedWindowRateLimiter], T]) -> T:
+        """`use(locks)` on the configured storage, or on the in-memory fallback while Redis fails."""
+        return self._guard.call(lambda: use(self.locks), lambda: use(self._fallback_locks))
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one hit; True when it is within the limit."""
-        return bool(self.limiter.hit(item, *identifiers))
+        return bool(self._call(lambda limiter: limiter.hit(item, *identifiers)))
+
+    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """True when one more hit would be within the limit (counts nothing)."""
+        return bool(self._call(lambda limiter: limiter.test(item, *identifiers)))
 
     def retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
         """Seconds (≥ 0) until the oldest hit of `identifiers` leaves the window of `item`."""
-        reset_time, _remaining = self.limiter.get_window_stats(item, *identifiers)
+        reset_time, _remaining = self._call(lambda limiter: limiter.get_window_stats(item, *identifiers))
         return math.ceil(reset_time - time.time())
 
     def check_login_allowed(self, email: str, ip: str | None) -> None:
         """Count one sign-in attempt for `email` from `ip`; raise `RateLimited` if the account is locked out or the
         account (5/min) or IP (20/min) limit is exceeded. Call before verifying the password."""
-        limiter = self.limiter
         account = _account_key(email)
-        if not self.locks.test(LOCK, "login-lock", account):
-            reset_time, _remaining = self.locks.get_window_stats(LOCK, "login-lock", account)
+        if not self._call_locks(lambda locks: locks.test(LOCK, "login-lock", account)):
+            reset_time, _remaining = self._call_locks(lambda locks: locks.get_window_stats(LOCK, "login-lock", account))
             raise RateLimited(
                 "Too many failed sign-in attempts for this account. Try again in 15 minutes.",
                 math.ceil(reset_time - time.time()),
             )
         ip_key = ip or "unknown"
-        if not limiter.hit(IP_LIMIT, "login-ip", ip_key):
+        if not self.hit(IP_LIMIT, "login-ip", ip_key):
             raise RateLimited("Too many sign-in attempts from your network. Try again in a minute.",
                               self.retry_after(IP_LIMIT, "login-ip", ip_key))
-        if not limiter.hit(ACCOUNT_LIMIT, "login-acct", account):
+        if not self.hit(ACCOUNT_LIMIT, "login-acct", account):
             raise RateLimited("Too many sign-in attempts for this account. Try again in a minute.",
                               self.retry_after(ACCOUNT_LIMIT, "login-acct", account))
 
@@ -100,11 +126,11 @@ class Throttle:
         """Count a failed sign-in (wrong email or password) toward the lockout of that account key; returns True
         when this failure locked the account: the 5th within 15 minutes starts a 15-minute lock from now."""
         account = _account_key(email)
-        self.limiter.hit(LOCKOUT_LIMIT, "login-fail", account)
-        if self.limiter.test(LOCKOUT_LIMIT, "login-fail", account):
+        self.hit(LOCKOUT_LIMIT, "login-fail", account)
+        if self.test(LOCKOUT_LIMIT, "login-fail", account):
             return False
-        self.locks.hit(LOCK, "login-lock", account)
-        self.limiter.clear(LOCKOUT_LIMIT, "login-fail", account)  # after the lock, counting starts afresh
+        self._call_locks(lambda locks: locks.hit(LOCK, "login-lock", account))
+        self._call(lambda limiter: limiter.clear(LOCKOUT_LIMIT, "login-fail", account))  # counting starts afresh
         return True
 
     def check_sensitive(self, action: str, account: str, ip: str | None) -> None:
@@ -114,11 +140,11 @@ class Throttle:
         unknown emails count alike, so the answer reveals nothing (issue 13 §6)."""
         per_account, per_ip = SENSITIVE_LIMITS[action]
         ip_key = ip or "unknown"
-        if not self.limiter.hit(per_ip, f"{action}-ip", ip_key):
+        if not self.hit(per_ip, f"{action}-ip", ip_key):
             raise RateLimited("Too many attempts from your network. Try again later.",
                               self.retry_after(per_ip, f"{action}-ip", ip_key))
         bucket, key = _SHARED_BUCKET[action], _account_key(account) if "@" in account else account
-        if not self.limiter.hit(per_account, bucket, key):
+        if not self.hit(per_account, bucket, key):
             raise RateLimited("Too many attempts for this account. Try again later.",
                               self.retry_after(per_account, bucket, key))
 

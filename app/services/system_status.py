@@ -130,7 +130,8 @@ def check_database(system: System) -> Check:
 
 
 def check_redis(system: System) -> Check:
-    """PING on `REDIS_URL`; "off" when Redis is not configured (the queue and caches then live in-process)."""
+    """PING on `REDIS_URL` and the circuit breaker of each Redis use (issue 13 §3: "closed" = Redis in use, "open" =
+    its fallback in use); "off" when Redis is not configured (the queue and caches then live in-process)."""
     url = system.settings.redis_url
     if not url:
         return Check("redis", "off", "REDIS_URL not set: queue in SQLite, cache in process")
@@ -143,7 +144,12 @@ def check_redis(system: System) -> Check:
             return "PONG"
         finally:
             client.close()
-    return _timed("redis", probe)
+    check = _timed("redis", probe)
+    states = system.redis.states()
+    on_fallback = [use for use, state in states.items() if state != "closed"]
+    circuits = (f"fallback in use for {', '.join(on_fallback)}" if on_fallback
+                else f"circuits closed ({', '.join(states)})")
+    return Check(check.name, check.state, f"{check.detail}; {circuits}", check.ms)
 
 
 def queue_status(system: System) -> QueueStatus:

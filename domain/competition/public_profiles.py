@@ -18,6 +18,8 @@ from domain.shared.calendar import platform_day
 from domain.shared.enums import Period
 from domain.shared.errors import NotFound
 
+HIDDEN = "hidden"  # Profile.leaderboard_privacy
+
 
 @dataclass(frozen=True)
 class PublicProfile:
@@ -37,14 +39,15 @@ class PublicProfile:
 
 def public_profile(session: Session, user_id: uuid.UUID, today: date) -> PublicProfile:
     """The public card of a member (PRODUCT.md §5) as of platform day `today`. Raises NotFound for an unknown,
-    pending, banned or deleted member."""
+    pending, banned or deleted member, and for a member whose leaderboard privacy is `hidden`: a hidden member has no
+    public card at all, so their points and rank cannot be joined back to their id (issue 13 §5)."""
     row = session.execute(
         sa.select(User.created_at, User.points_earned, User.status, Profile.display_name,  # type: ignore[call-overload]
                   Profile.leaderboard_privacy, Profile.tier_code)
         .join(Profile, col(Profile.user_id) == col(User.id))
         .where(col(User.id) == user_id)
     ).first()
-    if row is None or row.status in NOT_PUBLIC_STATUSES:
+    if row is None or row.status in NOT_PUBLIC_STATUSES or row.leaderboard_privacy == HIDDEN:
         raise NotFound("No such member")
     board_code = row.tier_code or tiers.OPEN_TIER
     board = get_board(session, board=board_code, period=Period.alltime, day=today, viewer_id=user_id, limit=1,

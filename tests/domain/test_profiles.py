@@ -25,7 +25,7 @@ from domain.accounts.members import create_member
 from domain.accounts.profiles import ProfileUpdate
 from domain.competition import public_profiles
 from domain.models import Profile, ProfileChangeRequest, User
-from domain.shared.errors import Conflict, InvalidInput
+from domain.shared.errors import Conflict, InvalidInput, NotFound
 from tests.support.builders import TEST_PASSWORD_HASH
 from tests.support.db import read_session, write_session
 from tests.support.members import member
@@ -235,12 +235,15 @@ def test_public_profile_follows_privacy(system: System) -> None:
             assert user is not None
             user.points_earned = points
             session.add(user)
-    for privacy, shown in (("visible", "Jane Doe"), ("initials", "J. D."), ("hidden", "Hidden member")):
+    for privacy, shown in (("visible", "Jane Doe"), ("initials", "J. D.")):
         _update(system, user_id, leaderboard_privacy=privacy)
         with read_session(system) as session:
             card = public_profiles.public_profile(session, user_id, TODAY)
         assert (card.display_name, card.tier_code, card.board, card.points_earned, card.alltime_rank,
                 card.join_month) == (shown, "F-30-39-INT", "F-30-39-INT", 500, 2, "2026-06")
+    _update(system, user_id, leaderboard_privacy="hidden")  # issue 13 §5: no public card, not even a nameless one
+    with read_session(system) as session, pytest.raises(NotFound):
+        public_profiles.public_profile(session, user_id, TODAY)
 
 
 # ------------------------------------------------------------------------------------------------------ API
@@ -321,5 +324,7 @@ def test_api_public_profile_never_leaks_private_fields(client: TestClient) -> No
     for secret in ("Lovelace", "@", "TX", "133", "1990"):
         assert secret not in text
     client.put("/api/v1/users/me/profile", headers=auth, json={"leaderboard_privacy": "hidden"})
-    assert client.get(f"/api/v1/users/{ada.user_id}/public").json()["display_name"] == "Hidden member"
-    assert client.get(f"/api/v1/users/{uuid.uuid4()}/public").status_code == 404
+    hidden = client.get(f"/api/v1/users/{ada.user_id}/public")  # issue 13 §5: as if there were no such member
+    unknown = client.get(f"/api/v1/users/{uuid.uuid4()}/public")
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.json()["detail"] == unknown.json()["detail"]

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -76,11 +76,29 @@ def test_backoff_doubles_up_to_an_hour() -> None:
 
 
 def test_stuck_delivery_is_swept_only_when_the_queue_is_idle(system: System) -> None:
-    fresh = store({"type": "daily"}, minutes_ago=1)
-    stuck = store({"type": "daily"}, minutes_ago=11)
+    fresh = store({"type": "daily"}, minutes_ago=0)
+    stuck = store({"type": "daily"}, minutes_ago=1)  # STUCK_AFTER is 20 s
     assert webhook_tasks.deliveries_to_sweep(system, now_pending=3) == []  # a backlog: still waiting its turn
     assert webhook_tasks.deliveries_to_sweep(system, now_pending=0) == [stuck]
     assert fresh not in webhook_tasks.deliveries_to_sweep(system, now_pending=0)
+
+
+def test_a_delivery_lost_in_flight_is_swept_within_a_minute(system: System) -> None:
+    """A worker killed mid-task leaves its delivery `received`; 20 s later the next sweep (every minute, and again
+    half a minute after each) enqueues it again — at most 20 + 30 s, where it used to take 10 minutes."""
+    ensure_tasks(system)
+    lost = store({"type": "daily"})
+    with write_session() as session:
+        session.get(WebhookDelivery, lost).received_at = utcnow() - webhook_tasks.STUCK_AFTER - timedelta(seconds=1)
+    assert system.jobs.task("sweep_deliveries").call_local() == 1
+    queued = system.jobs.huey.pending() + system.jobs.huey.scheduled()
+    assert [task.args for task in queued if task.name == "process_webhook_delivery"] == [(str(lost),)]
+    again = [task for task in queued if task.name == "sweep_deliveries_again"]
+    assert len(again) == 1
+    assert again[0].eta is not None
+    delay = (again[0].eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
+    assert 0 < delay <= webhook_tasks.HALF_MINUTE_SECONDS
+    assert webhook_tasks.STUCK_AFTER.total_seconds() + webhook_tasks.HALF_MINUTE_SECONDS < 60
 
 
 async def test_sweeper_recovers_a_lost_enqueue_on_the_real_consumer(consumer: System) -> None:

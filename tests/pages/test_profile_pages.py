@@ -14,7 +14,7 @@ from domain.accounts import tiers
 from domain.models import Profile, ProfileChangeRequest
 from domain.shared.calendar import platform_day
 from domain.shared.types import utcnow
-from tests.support.db import read_session
+from tests.support.db import read_session, write_session
 from tests.support.members import email_of, member, sign_in
 
 
@@ -79,6 +79,13 @@ async def test_public_profile_renders_signed_out(user: SimulatedUser) -> None:
     await user.should_see("No such member")
     await user.open("/u/not-a-uuid")
     await user.should_see("No such member")
+    with write_session() as session:  # issue 13 §5: a hidden member has no public card
+        profile = session.exec(select(Profile).where(Profile.user_id == ada.user_id)).one()
+        profile.leaderboard_privacy = "hidden"
+        session.add(profile)
+    await user.open(f"/u/{ada.user_id}")
+    await user.should_see("No such member")
+    await user.should_not_see("Ada Lovelace")
 
 
 async def test_profile_link_in_the_drawer(user: SimulatedUser) -> None:
