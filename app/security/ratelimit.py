@@ -22,10 +22,10 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from app.adapters.redis_guard import RedisGuard
@@ -45,6 +45,7 @@ SENSITIVE_LIMITS: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
     "password-check": (parse("5/15 minutes"), parse("20/hour")),
 }
 _SHARED_BUCKET = {"register": "mail-address", "forgot-password": "mail-address", "password-check": "password-check"}
+T = TypeVar("T")
 
 
 class RateLimited(Exception):
@@ -56,17 +57,8 @@ class RateLimited(Exception):
         self.retry_after = max(1, retry_after)
 
 
-class _Limiters:
-    """A moving-window and a fixed-window limiter on one `limits` storage."""
-
-    def __init__(self, storage: Storage) -> None:
-        self.moving = MovingWindowRateLimiter(storage)
-        self.fixed = FixedWindowRateLimiter(storage)  # a fixed window starts at its first hit: a lock's start
-
-
 class Throttle:
-    """Rate limits of one `System` (`limits` moving- and fixed-window limiters on memory or Redis storage, with an
-    in-memory fallback while Redis fails).
+    """Rate limits of one `System` (a `limits` moving-window limiter on memory or Redis storage).
 
     - `check_login_allowed(email, ip)` / `record_login_failure(email)`: the sign-in rules above;
     - `hit(item, *identifiers)`: one generic hit (e.g. "sync now"), True when allowed;
@@ -78,9 +70,11 @@ class Throttle:
         if storage_uri.startswith(("redis://", "rediss://", "unix://")):
             options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
         storage = storage_from_string(storage_uri, **options)
-        assert isinstance(storage, Storage)  # a synchronous storage (not limits.aio)
-        self._primary = _Limiters(storage)
-        self._fallback = _Limiters(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.locks = FixedWindowRateLimiter(storage)  # a fixed window starts at its first hit: the lock's start
+        fallback = MemoryStorage()
+        self._fallback = MovingWindowRateLimiter(fallback)
+        self._fallback_locks = FixedWindowRateLimiter(fallback)
         self._guard = guard or RedisGuard("throttle")
 
     @classmethod
@@ -89,40 +83,42 @@ class Throttle:
         else memory."""
         return cls(settings.redis_url or "memory://", timeout=settings.redis_timeout_seconds, guard=guard)
 
-    def _call(self, use: Callable[[_Limiters], Any]) -> Any:
-        """`use(limiters)` on the configured storage, or on the in-memory fallback while Redis fails."""
-        return self._guard.call(lambda: use(self._primary), lambda: use(self._fallback))
+    def _call(self, use: Callable[[MovingWindowRateLimiter], T]) -> T:
+        """`use(limiter)` on the configured storage, or on the in-memory fallback while Redis fails."""
+        return self._guard.call(lambda: use(self.limiter), lambda: use(self._fallback))
 
-    def _moving(self, method: str, *args: Any) -> Any:
-        return self._call(lambda limiters: getattr(limiters.moving, method)(*args))
-
-    def _fixed(self, method: str, *args: Any) -> Any:
-        return self._call(lambda limiters: getattr(limiters.fixed, method)(*args))
+    def _call_locks(self, use: Callable[[FixedWindowRateLimiter], T]) -> T:
+        """`use(locks)` on the configured storage, or on the in-memory fallback while Redis fails."""
+        return self._guard.call(lambda: use(self.locks), lambda: use(self._fallback_locks))
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one hit; True when it is within the limit."""
-        return bool(self._moving("hit", item, *identifiers))
+        return bool(self._call(lambda limiter: limiter.hit(item, *identifiers)))
+
+    def test(self, item: RateLimitItem, *identifiers: str) -> bool:
+        """True when one more hit would be within the limit (counts nothing)."""
+        return bool(self._call(lambda limiter: limiter.test(item, *identifiers)))
 
     def retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
         """Seconds (≥ 0) until the oldest hit of `identifiers` leaves the window of `item`."""
-        reset_time, _remaining = self._moving("get_window_stats", item, *identifiers)
+        reset_time, _remaining = self._call(lambda limiter: limiter.get_window_stats(item, *identifiers))
         return math.ceil(reset_time - time.time())
 
     def check_login_allowed(self, email: str, ip: str | None) -> None:
         """Count one sign-in attempt for `email` from `ip`; raise `RateLimited` if the account is locked out or the
         account (5/min) or IP (20/min) limit is exceeded. Call before verifying the password."""
         account = _account_key(email)
-        if not self._fixed("test", LOCK, "login-lock", account):
-            reset_time, _remaining = self._fixed("get_window_stats", LOCK, "login-lock", account)
+        if not self._call_locks(lambda locks: locks.test(LOCK, "login-lock", account)):
+            reset_time, _remaining = self._call_locks(lambda locks: locks.get_window_stats(LOCK, "login-lock", account))
             raise RateLimited(
                 "Too many failed sign-in attempts for this account. Try again in 15 minutes.",
                 math.ceil(reset_time - time.time()),
             )
         ip_key = ip or "unknown"
-        if not self._moving("hit", IP_LIMIT, "login-ip", ip_key):
+        if not self.hit(IP_LIMIT, "login-ip", ip_key):
             raise RateLimited("Too many sign-in attempts from your network. Try again in a minute.",
                               self.retry_after(IP_LIMIT, "login-ip", ip_key))
-        if not self._moving("hit", ACCOUNT_LIMIT, "login-acct", account):
+        if not self.hit(ACCOUNT_LIMIT, "login-acct", account):
             raise RateLimited("Too many sign-in attempts for this account. Try again in a minute.",
                               self.retry_after(ACCOUNT_LIMIT, "login-acct", account))
 
@@ -130,11 +126,11 @@ class Throttle:
         """Count a failed sign-in (wrong email or password) toward the lockout of that account key; returns True
         when this failure locked the account: the 5th within 15 minutes starts a 15-minute lock from now."""
         account = _account_key(email)
-        self._moving("hit", LOCKOUT_LIMIT, "login-fail", account)
-        if self._moving("test", LOCKOUT_LIMIT, "login-fail", account):
+        self.hit(LOCKOUT_LIMIT, "login-fail", account)
+        if self.test(LOCKOUT_LIMIT, "login-fail", account):
             return False
-        self._fixed("hit", LOCK, "login-lock", account)
-        self._moving("clear", LOCKOUT_LIMIT, "login-fail", account)  # after the lock, counting starts afresh
+        self._call_locks(lambda locks: locks.hit(LOCK, "login-lock", account))
+        self._call(lambda limiter: limiter.clear(LOCKOUT_LIMIT, "login-fail", account))  # counting starts afresh
         return True
 
     def check_sensitive(self, action: str, account: str, ip: str | None) -> None:
@@ -144,11 +140,11 @@ class Throttle:
         unknown emails count alike, so the answer reveals nothing (issue 13 §6)."""
         per_account, per_ip = SENSITIVE_LIMITS[action]
         ip_key = ip or "unknown"
-        if not self._moving("hit", per_ip, f"{action}-ip", ip_key):
+        if not self.hit(per_ip, f"{action}-ip", ip_key):
             raise RateLimited("Too many attempts from your network. Try again later.",
                               self.retry_after(per_ip, f"{action}-ip", ip_key))
         bucket, key = _SHARED_BUCKET[action], _account_key(account) if "@" in account else account
-        if not self._moving("hit", per_account, bucket, key):
+        if not self.hit(per_account, bucket, key):
             raise RateLimited("Too many attempts for this account. Try again later.",
                               self.retry_after(per_account, bucket, key))
 

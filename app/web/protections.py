@@ -46,7 +46,7 @@ from starlette.datastructures import Headers
 
 from app.adapters import images
 from app.settings import Env, Settings
-from app.web.problems import problem_response
+from app.web.problems import is_problem_path, problem_response
 from domain.shared.enums import Role, UserStatus
 from domain.shared.errors import AuthenticationFailed
 
@@ -323,17 +323,19 @@ class EdgeMiddleware:
             return message
 
         downstream: Receive = counting_receive
-        if (scope.get("method") in _BODY_METHODS and path.startswith("/api/")
-                and content_type.startswith("application/json")):
+        if scope.get("method") in _BODY_METHODS and is_problem_path(path):
+            # API and webhook bodies (at most the limit) are read here, before any route or middleware runs: a
+            # refusal is then always this 413, never an error raised inside another middleware's task.
             try:
                 body = await _read_all(counting_receive)
             except BodyTooLarge as exc:
                 await self._respond(scope, receive, send, settings, 413, exc.detail)
                 return
-            problem = _json_problem(body, settings.json_max_depth)
-            if problem is not None:
-                await self._respond(scope, receive, send, settings, 400, problem, title="Refused JSON")
-                return
+            if path.startswith("/api/") and content_type.startswith("application/json"):
+                problem = _json_problem(body, settings.json_max_depth)
+                if problem is not None:
+                    await self._respond(scope, receive, send, settings, 400, problem, title="Refused JSON")
+                    return
             downstream = _replay(body, receive)
         started = False
 
@@ -349,10 +351,10 @@ class EdgeMiddleware:
 
         try:
             await self.app(scope, downstream, send_with_headers)
-        except BodyTooLarge as exc:  # raised where nothing turned it into a response (e.g. a raw ASGI route)
-            if started:
+        except Exception:  # pages' bodies are counted as they stream: the refusal may come back wrapped (task groups)
+            if started or received <= limit:
                 raise
-            await self._respond(scope, receive, send, settings, 413, exc.detail)
+            await self._respond(scope, receive, send, settings, 413, f"request body larger than {limit} bytes")
 
     @staticmethod
     async def _respond(scope: Scope, receive: Receive, send: Send, settings: Settings, status: int, detail: str,
