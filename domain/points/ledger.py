@@ -103,12 +103,18 @@ def post(
     digest = request_hash(user_id, transaction_type, amount, reference_type, reference_id, platform_day)
 
     user = locked_user if locked_user is not None and locked_user.id == user_id else lock_user(session, user_id)
-    # Every entry is flushed by the `post` that wrote it, so the two reads of the ledger below need no autoflush of
-    # the caller's pending changes: those reach the database with this entry's flush, one statement per row.
+    # One round trip reads what the idempotency check and the next entry number need (issue 12 §4). Every entry is
+    # flushed by the `post` that wrote it, so this read needs no autoflush of the caller's pending changes: those reach
+    # the database with this entry's flush, one statement per row.
     with session.no_autoflush:
-        existing = session.exec(
-            select(PointTransaction).where(PointTransaction.idempotency_key == idempotency_key)).first()
-    if existing is not None:
+        existing_id, last_seq = session.exec(select(
+            select(PointTransaction.id).where(PointTransaction.idempotency_key == idempotency_key).scalar_subquery(),
+            select(sa.func.max(PointTransaction.entry_seq)).where(PointTransaction.user_id == user_id)
+            .scalar_subquery(),
+        )).one()
+    if existing_id is not None:
+        existing = session.get(PointTransaction, existing_id)
+        assert existing is not None
         if existing.request_hash != digest:
             raise IdempotencyConflict(f"idempotency key {idempotency_key!r} was used for a different request")
         return PostResult(existing, replayed=True)
@@ -117,10 +123,6 @@ def post(
     after = before + amount
     if after < 0:
         raise InsufficientPoints(f"balance is {before} points; {-amount} needed", balance=before, needed=-amount)
-    with session.no_autoflush:
-        last_seq = session.exec(
-            select(sa.func.max(PointTransaction.entry_seq)).where(PointTransaction.user_id == user_id)
-        ).one()
     now = clock()
     entry = PointTransaction(
         user_id=user_id, entry_seq=(last_seq or 0) + 1, transaction_type=transaction_type.value, amount=amount,

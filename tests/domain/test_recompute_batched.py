@@ -79,6 +79,8 @@ def test_a_late_upload_reads_each_days_data_once(db_system: System) -> None:
         assert reads[table] == 1, statements
     assert reads["users"] == 1, statements  # the member is locked once for ingest, engine and ledger
     assert reads["tracker_connections"] == 1, statements  # the primary flags come with the summaries and sessions
+    # the ledger: one read per credited day (the idempotency key and the next entry number together)
+    assert reads["point_transactions"] == len(DAYS), statements
     with db_system.read() as session:
         totals = {t.platform_day: t.points for t in session.exec(
             select(DailyPointTotal).where(DailyPointTotal.user_id == user_id))}
