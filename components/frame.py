@@ -124,24 +124,18 @@ def _current_path() -> str:
         return ""
 
 
-def _nav_item(label: str, target: str, icon: str, active: bool) -> str:
-    return (f'<q-item clickable href="{html.escape(target)}" class="{"ft-active" if active else ""}">'
-            f'<q-item-section avatar class="min-w-0 pr-3"><q-icon name="{html.escape(icon)}" size="sm" />'
-            f'</q-item-section><q-item-section><div>{html.escape(label)}</div></q-item-section></q-item>')
+@functools.lru_cache(maxsize=64)
+def _nav_item_content(label: str, icon: str) -> str:
+    return (f'<q-item-section avatar class="min-w-0 pr-3"><q-icon name="{html.escape(icon)}" size="sm" />'
+            f'</q-item-section><q-item-section><div>{html.escape(label)}</div></q-item-section>')
 
 
-@functools.lru_cache(maxsize=256)
-def _navigation_template(path: str, is_admin: bool) -> str:
-    """The drawer's links as one Vue template (the same markup the elements rendered), built once per path and role:
-    links have no server-side handler, so a page keeps one element for them instead of five per link (issue 12 §2:
-    memory per connected page)."""
-    items = [_nav_item(label, target, icon, path == target) for label, target, icon in NAVIGATION]
-    if is_admin:
-        items.append('<q-item-label header class="text-xs uppercase tracking-wide pt-3 pb-1">Admin</q-item-label>')
-        for label, target, icon in ADMIN_NAVIGATION:
-            nested = target != "/admin" and path.startswith(f"{target}/")
-            items.append(_nav_item(label, target, icon, path == target or nested))
-    return "<div>" + "".join(items) + "</div>"
+def _nav_item(label: str, target: str, icon: str, active: bool) -> None:
+    """One drawer link: a `ui.item` whose icon and label are a template slot (the same markup the section, icon and
+    label elements rendered): links have no server-side handler, so a page keeps one element per link instead of
+    five (issue 12 §2: memory per connected page)."""
+    ui.item().props(f'clickable href="{target}"').classes("ft-active" if active else "") \
+        .add_slot("default", _nav_item_content(label, icon))
 
 
 @contextmanager
@@ -194,8 +188,14 @@ def frame(ctx: PageContext, title: str) -> Iterator[ui.column]:
                 tier = ui.label("").classes("text-xs text-slate-500")
         ui.separator()
         # admins get both menus: dense rows so both fit a laptop screen without scrolling the drawer
-        ui.list().props("dense" if is_admin else "").classes("ft-nav w-full pt-2") \
-            .add_slot("default", _navigation_template(path, is_admin))
+        with ui.list().props("dense" if is_admin else "").classes("ft-nav w-full pt-2"):
+            for label, target, icon in NAVIGATION:
+                _nav_item(label, target, icon, path == target)
+            if is_admin:
+                ui.item_label("Admin").props("header").classes("text-xs uppercase tracking-wide pt-3 pb-1")
+                for label, target, icon in ADMIN_NAVIGATION:
+                    nested = target != "/admin" and path.startswith(f"{target}/")
+                    _nav_item(label, target, icon, path == target or nested)
         ui.space()
         with ui.list().classes("ft-nav w-full pb-3"), ui.item(on_click=_sign_out):
             with ui.item_section().props("avatar").classes("min-w-0 pr-3"):

@@ -200,6 +200,9 @@ class BoardHub:
 
     def _move(self, watch: BoardWatch, key: GroupKey | None, day: date | None, board: Board | None) -> None:
         token = id(watch)
+        if key is not None and self._where.get(token) == key:  # same board and period (e.g. a live update): stay
+            watch.day = day
+            return
         old = self._where.pop(token, None)
         if old is not None and (group := self._groups.get(old)) is not None:
             group.watches.pop(token, None)
