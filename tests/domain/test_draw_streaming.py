@@ -81,6 +81,7 @@ def test_streamed_list_hash_equals_the_published_hash(db_system: System) -> None
     assert data == recipe.ticket_list(orm).encode() and not data.endswith(b"\n")
     assert repr_digest(published) == f"sha-256=:{base64.b64encode(bytes.fromhex(published)).decode()}:"
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_the_streamed_draw_equals_the_recipe_also_when_skips_exhaust_the_positions_read(
