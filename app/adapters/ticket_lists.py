@@ -87,6 +87,7 @@ class TicketListFiles:
             yield out
             handle.close()
             if out.used or keep_empty:
+                os.chmod(handle.name, 0o644)  # a public file (temporary files are created 0600)
                 os.replace(handle.name, self.path(drawing_id, out.hexdigest()))
             else:
                 os.unlink(handle.name)

@@ -189,6 +189,7 @@ class ListSink(Protocol):
 # rows (issue 12 §5).
 _PG_LINES: Final = ("SELECT ticket_number::text || ':' || user_id::text FROM tickets WHERE drawing_id = %s "
                     "ORDER BY ticket_number")
+SCAN_CACHE_KIB: Final = -2048  # SQLite page cache while the list is scanned (negative = KiB)
 _SQLITE_ROWS: Final = "SELECT ticket_number, user_id FROM tickets WHERE drawing_id = ? ORDER BY ticket_number"
 
 
@@ -224,11 +225,16 @@ def ticket_lines(session: Session, drawing_id: uuid.UUID, chunk_rows: int = STRE
         driver = connection.connection.driver_connection
         assert driver is not None
         cursor = driver.cursor()
+        # A one-off sequential scan needs no page cache: with the connection's own (64 MiB, app.adapters.db) a
+        # 1,000,000-ticket scan would fill all of it; a small one while it runs, the configured size again after.
+        cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
         try:
+            cursor.execute(f"PRAGMA cache_size={SCAN_CACHE_KIB}")
             cursor.execute(_SQLITE_ROWS, (drawing_id.hex,))
             while rows := cursor.fetchmany(chunk_rows):
                 yield lines_of(rows)
         finally:
+            cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
             cursor.close()
         return
     table = Ticket.__table__  # type: ignore[attr-defined]
