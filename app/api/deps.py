@@ -8,9 +8,9 @@ The role and status are read from the database row on every request — never tr
 suspension or a role change takes effect at once (PRODUCT.md §7).
 
 No database connection is held across a thread hop (issue 12 §1): `current_user` reads the user in a short session
-of its own inside its worker thread, and the routers' `ReleasingRoute` closes the request's `SessionDep` session in
-the endpoint's own worker thread as soon as the endpoint returns — before FastAPI hops to another thread to validate
-the response, and before the response is sent. (A session still open then would keep its pooled connection while
+of its own inside its worker thread, and the routers' `ReleasingRoute` runs each sync endpoint in one worker thread
+and closes the request's `SessionDep` session there as soon as the endpoint returns — before the response is
+validated (on the event loop, no second hop) and sent. (A session still open then would keep its pooled connection while
 the request waits for a free thread: under load every connection ends up parked that way and requests time out on
 the pool — the collapse measured in issue 12.)
 """
@@ -27,6 +27,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.web.deps import SystemDep, client_ip, get_system  # noqa: F401  (re-exported for the routers)
 from domain.models import User
@@ -45,21 +46,27 @@ async def get_session(system: SystemDep) -> AsyncIterator[Session]:
 
 
 def release_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a sync endpoint so that every `Session` it was given is closed (its connection back in the pool) in the
-    endpoint's own worker thread right after it returns or raises (issue 12 §1). Async endpoints are returned as
-    they are (they must not touch a session on the event loop anyway). The wrapper keeps the endpoint's name,
-    docstring and signature (FastAPI follows `__wrapped__`)."""
+    """Wrap a sync endpoint in an async one that runs it in a worker thread (anyio's limiter, as FastAPI would) and
+    closes every `Session` it was given — its connection back in the pool — in that same thread right after it
+    returns or raises (issue 12 §1). Because the wrapper is async, FastAPI validates and serializes the (small)
+    response on the event loop instead of hopping to a second thread for it: one thread hop fewer per request, and
+    no connection is held across any hop. Async endpoints are returned as they are (they must not touch a session
+    on the event loop anyway). The wrapper keeps the endpoint's name, docstring and signature (FastAPI follows
+    `__wrapped__`)."""
     if inspect.iscoroutinefunction(endpoint) or inspect.isasyncgenfunction(endpoint):
         return endpoint
 
-    @functools.wraps(endpoint)
-    def run(*args: Any, **kwargs: Any) -> Any:
+    def call_and_release(kwargs: dict[str, Any]) -> Any:
         try:
-            return endpoint(*args, **kwargs)
+            return endpoint(**kwargs)
         finally:
             for value in kwargs.values():
                 if isinstance(value, Session):
                     value.close()
+
+    @functools.wraps(endpoint)
+    async def run(**kwargs: Any) -> Any:
+        return await run_in_threadpool(call_and_release, kwargs)
 
     return run
 

@@ -35,7 +35,16 @@ class PageParams:
         return (self.page - 1) * self.limit
 
 
-Paging = Annotated[PageParams, Depends()]
+async def page_params(
+    page: int = Query(1, ge=1, description="Page number, starting at 1"),
+    limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Items per page (1..100)"),
+) -> PageParams:
+    """The `Paging` dependency. Async because it does no I/O: FastAPI resolves it on the event loop rather than
+    spending a worker-thread hop on it, as it does for a class dependency (issue 12 §1)."""
+    return PageParams(page=page, limit=limit)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
 
 
 def page_response(items: Sequence[Any], total: int, params: PageParams) -> dict[str, Any]:
