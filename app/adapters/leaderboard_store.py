@@ -162,6 +162,11 @@ def board_keys(board: str, period: Period, day: date) -> tuple[str, str, str]:
     return f"{tag}:z", f"{tag}:h", f"{tag}:ready"
 
 
+def member_boards_key(user_id: uuid.UUID) -> str:
+    """The key recording the boards `refresh_member` last put the member on (comma-separated board codes)."""
+    return f"{KEY_PREFIX}:member-boards:{user_id}"
+
+
 def names_key(zkey: str) -> str:
     """The names hash next to a board's zset key (same hash tag)."""
     return zkey[:-len(":z")] + ":n"
@@ -260,6 +265,12 @@ def refresh_member(session: Session, client: redis.Redis, user_id: uuid.UUID, da
         for period in (Period.daily, Period.weekly, Period.monthly):
             periods.setdefault(period_key(period, day), (period, day))
     names = display_names(session, [user_id]) if boards else {}
+    # Boards the member may be on in Redis: those recorded by the last refresh plus the current ones; without a
+    # record (first refresh, or expired), every board. Removing the member only there keeps a refresh to a few
+    # commands instead of one removal per board and period (issue 12 §4: after-commit cost of an ingest task).
+    record = member_boards_key(user_id)
+    recorded = client.get(record)
+    maybe_on = set(BOARD_CODES) if recorded is None else {b for b in str(recorded).split(",") if b} | set(boards)
     pipe = client.pipeline(transaction=False)
     written = 0
     for period, day in periods.values():
@@ -274,9 +285,10 @@ def refresh_member(session: Session, client: redis.Redis, user_id: uuid.UUID, da
                 _upsert(pipe, keys, at, [standing])
                 _write_names(pipe, keys[0], period, day, names)
                 written += 1
-            else:
+            elif board in maybe_on:
                 _remove(pipe, keys, [str(user_id)])
                 pipe.hdel(names_key(keys[0]), name_field(user_id))
+    pipe.set(record, ",".join(sorted(boards)), ex=TTL_AFTER_PERIOD)
     pipe.execute()
     return written
 

@@ -8,7 +8,8 @@ Policies (inside the transaction, when the event is recorded; may write; an erro
 - `WinAwarded` → the prize's fulfillment (`domain.sweepstakes.fulfillment.create_for_win`, PRODUCT.md §6 "each
   win creates a fulfillment"), which may request mail;
 - `MailRequested` → a rendered `queued` outbox row (`app.services.mail.queue_email`) → `MailQueued`;
-- `BalanceChanged` of an `earn` entry → the member's leaderboard standings for that day's periods and all-time
+- `BalanceChanged` of an `earn` entry → the member's leaderboard standings for that day's periods and all-time, once per
+  member for all their earned days just before the commit (`UnitOfWork.before_commit`)
   (`domain.competition.standings.refresh_member`, issue 12 §3);
 - `TierChanged` → all of the member's standings re-placed on the boards their profile names now
   (`domain.competition.standings.sync_member`).
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from app.system import System
 
 _log = structlog.get_logger("fittrack.effects")
+_STANDINGS_DAYS = "fittrack.standings_days"  # uow.info: member → earned days whose standings are refreshed at commit
 
 
 class Effects:
@@ -88,8 +90,19 @@ class Effects:
         fulfillment.create_for_win(uow, ticket=ticket, prize=prize, clock=lambda: event.awarded_at)
 
     def _move_standings(self, uow: UnitOfWork, event: BalanceChanged) -> None:
-        if event.earned_day is not None:
-            standings.refresh_member(uow, event.user_id, [event.earned_day])
+        """Collect the earned day; one refresh per member for all their days runs just before the commit (a
+        30-day backfill refreshes once, not 30 times; issue 12 §4)."""
+        if event.earned_day is None:
+            return
+        pending: dict[uuid.UUID, set[date]] = uow.info.setdefault(_STANDINGS_DAYS, {})
+        pending.setdefault(event.user_id, set()).add(event.earned_day)
+        uow.before_commit(_STANDINGS_DAYS, self._refresh_standings)
+
+    @staticmethod
+    def _refresh_standings(uow: UnitOfWork) -> None:
+        pending: dict[uuid.UUID, set[date]] = uow.info.pop(_STANDINGS_DAYS, {})
+        for user_id, days in pending.items():
+            standings.refresh_member(uow, user_id, days)
 
     def _replace_standings(self, uow: UnitOfWork, event: TierChanged) -> None:
         uow.flush()

@@ -44,7 +44,7 @@ def test_readme_documents_every_setting_with_its_default() -> None:
     assert set(table) == set(SETTINGS), "README settings table out of step with app/settings.py"
     for name, documented in table.items():
         expected = _documented_default(name)
-        shown = expected if expected == "unset" else f"`{expected}`"
+        shown = expected if expected == "unset" else "empty" if expected == "" else f"`{expected}`"
         assert documented == shown, f"{name}: README says {documented}, settings say {shown}"
 
 
