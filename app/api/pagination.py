@@ -36,7 +36,7 @@ class PageParams:
 
 
 async def page_params(
-    page: int = Query(1, ge=1, description="Page number, starting at 1"),
+    page: int = Query(1, ge=1, le=MAX_PAGE, description="Page number, starting at 1 (at most 100,000)"),
     limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Items per page (1..100)"),
 ) -> PageParams:
     """The `Paging` dependency. Async because it does no I/O: FastAPI resolves it on the event loop rather than
