@@ -63,7 +63,6 @@ _REACHED_MAX = 10**17 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BATCH = 2000
 NAMES_TTL = timedelta(hours=1)
-SOCKET_TIMEOUT = 0.5  # seconds: a hung Redis costs a read at most this before the database answers
 _log = logging.getLogger("fittrack.leaderboard_store")
 _INVERT = str.maketrans("0123456789abcdef", "fedcba9876543210")
 
@@ -193,11 +192,11 @@ def expire_at(period: Period, day: date, now: datetime | None = None) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ client
-def client_for(url: str) -> redis.Redis:
-    """A new redis-py client (decoded strings, its own connection pool) for `url`; the System keeps one
-    (`build_store`)."""
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT,
-                                socket_connect_timeout=SOCKET_TIMEOUT)
+def client_for(url: str, timeout: float = 0.25) -> redis.Redis:
+    """A new redis-py client (decoded strings, its own connection pool) for `url` whose connect and read timeouts are
+    `timeout` seconds (`REDIS_TIMEOUT_SECONDS`: a hung Redis costs a read at most this before the database answers);
+    the System keeps one (`build_store`)."""
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 # ------------------------------------------------------------------------------------------------ writes
@@ -389,7 +388,8 @@ class RedisBoardStore:
         return rebuild(session, self.client, boards, day=day)
 
 
-def build_store(redis_url: str | None, guard: RedisGuard | None = None) -> RedisBoardStore | None:
+def build_store(redis_url: str | None, guard: RedisGuard | None = None,
+                timeout: float = 0.25) -> RedisBoardStore | None:
     """The read store for `REDIS_URL`: Redis sorted sets when set (`guard`: its circuit breaker), else None (boards
     are read from the database)."""
-    return RedisBoardStore(client_for(redis_url), guard) if redis_url else None
+    return RedisBoardStore(client_for(redis_url, timeout), guard) if redis_url else None

@@ -5,10 +5,9 @@ points (also as the after-commit effect of a System with `REDIS_URL`), `rebuild`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 import redis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -25,15 +24,6 @@ from tests.support.leaderboards import OTHER_TIER, PROFILES, TIER, USERS, at, ea
 
 MON = date(2016, 4, 11)
 TUE = MON + timedelta(days=1)
-
-
-@pytest.fixture
-def rds(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
 
 
 def both(db_system: System, rds: redis.Redis, board: str, period: Period, day: date,

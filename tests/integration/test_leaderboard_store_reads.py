@@ -4,7 +4,7 @@ change through the profile service reaches the Redis names after the commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,15 +20,6 @@ from tests.support.db import read_session, write_session
 from tests.support.leaderboards import TIER, at, earn, make_member
 
 DAY = date(2016, 4, 12)
-
-
-@pytest.fixture
-def rds(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
 
 
 def test_one_round_trip_per_read_and_names_written_back(system: System, rds: redis.Redis,
